@@ -1,0 +1,381 @@
+/**
+ * Parquet and CSV files (one path or a glob) as a `Source`, read through DuckDB in a stream of batches.
+ *
+ * Everything that can be checked without reading the data is checked when the source opens: the files exist, the
+ * requested columns exist and have readable types, computed expressions and the filter bind. Each pass over the source
+ * runs the query again on its own connection, so memory stays one batch and passes can run concurrently.
+ * @module
+ */
+import type { DuckDBConnection } from '@duckdb/node-api'
+import { isScalemlError, ScalemlError } from '../../core/errors.js'
+import type { Issue } from '../../core/issues.js'
+import { type DuckDb, describeDuckDbError, openDuckDb } from '../../infra/duckdb.js'
+import type { Batch, ColumnType, Field, Schema } from '../batch.js'
+import type { Source } from '../source.js'
+import { type ReadColumn, streamBatches } from './chunk-reader.js'
+import { columnTypeOf, quoteIdentifier, quoteLiteral, readExpression } from './duckdb-sql.js'
+import {
+  type BoundColumn,
+  bindRelationColumns,
+  detectFormat,
+  type FileFormat,
+  matchFiles,
+  relationSql,
+  unknownColumn,
+} from './files.js'
+
+/** A column computed by a SQL expression over the file's columns (one value per row; no aggregates). */
+export interface ComputedColumn {
+  /** Name of the output column, e.g. `'__target'`. */
+  readonly name: string
+  /** DuckDB SQL over the file's columns, e.g. `'delay > 15'`. */
+  readonly sql: string
+}
+
+/** Options for {@link openFileSource}. */
+export interface FileSourceOptions {
+  /** A file or a glob (`data/*.parquet`); all files must share one format and schema. */
+  readonly path: string
+  /**
+   * Columns to read, in this order; may also name computed columns to place them. Default: every column scaleml can
+   * read, in file order. Computed columns not named here follow the listed ones.
+   */
+  readonly columns?: readonly string[]
+  /** Computed columns. */
+  readonly expressions?: readonly ComputedColumn[]
+  /** A DuckDB SQL filter over the file's columns (time splits use it), e.g. `"date" < epoch_ms(992390400000)`. */
+  readonly where?: string
+  /** Rows per batch (default 65,536); the last batch of a pass may be shorter. */
+  readonly batchSize?: number
+}
+
+/** A file column scaleml cannot read (LIST, STRUCT, BLOB, TIME, INTERVAL, …); left out of the default projection. */
+export interface SkippedColumn {
+  readonly name: string
+  readonly duckdbType: string
+}
+
+/** A `Source` over files, with what it resolved when it opened. */
+export interface FileSource extends Source {
+  /** The matched files, in read order. Fixed at open: files added later are not read. */
+  readonly files: readonly string[]
+  /** File columns left out because their type is not readable. */
+  readonly skippedColumns: readonly SkippedColumn[]
+  /** The query each pass runs (for logs). */
+  readonly sql: string
+}
+
+/** What {@link describeFile} reports. */
+export interface FileDescription {
+  readonly schema: Schema
+  /** Row count, from Parquet footers (no data read) or by counting CSV rows. */
+  readonly rows: number
+  readonly files: readonly string[]
+  readonly skippedColumns: readonly SkippedColumn[]
+}
+
+/** Default rows per batch. */
+export const DEFAULT_BATCH_SIZE = 65_536
+const MAX_BATCH_SIZE = 1 << 24
+
+/**
+ * Opens Parquet or CSV/TSV files as a stream of batches.
+ *
+ * Column types: DOUBLE/FLOAT/DECIMAL → `float`; every integer type → `int`; BOOLEAN → `bool`; TIMESTAMP, DATE and
+ * TIMESTAMP WITH TIME ZONE → `timestamp` in epoch milliseconds (naive values read as UTC); VARCHAR, ENUM and UUID →
+ * `string`, dictionary-encoded per batch. Nulls go to the `nulls` mask (value NaN) or code -1. Rows arrive in file
+ * order, files in name order. Every field is reported nullable: files do not reliably declare otherwise.
+ *
+ * @throws ScalemlError SOURCE_NOT_FOUND (nothing matches), INVALID_ARGUMENT (extension, options, unreadable column
+ *   type), UNKNOWN_COLUMN, INVALID_EXPRESSION (an expression or `where` DuckDB rejects), SOURCE_READ_FAILED.
+ * @example
+ * const source = await openFileSource({ path: 'flights.parquet', columns: ['delay', 'origin'],
+ *   expressions: [{ name: '__target', sql: 'delay > 15' }] })
+ * try { for await (const batch of source) train(batch) } finally { await source.close() }
+ */
+export async function openFileSource(options: FileSourceOptions): Promise<FileSource> {
+  const batchSize = checkOptions(options)
+  const format = detectFormat(options.path)
+  const db = await openDuckDb()
+  try {
+    const plan = await planQuery(db.connection, options, format)
+    return new DuckDbFileSource(db, options.path, plan, batchSize)
+  } catch (error) {
+    await db.close()
+    throw error
+  }
+}
+
+/**
+ * The schema and row count of a file or glob without reading the data (CSV rows are counted by DuckDB).
+ *
+ * @throws ScalemlError SOURCE_NOT_FOUND, INVALID_ARGUMENT (extension), SOURCE_READ_FAILED.
+ */
+export async function describeFile(path: string): Promise<FileDescription> {
+  const format = detectFormat(path)
+  const db = await openDuckDb()
+  try {
+    const plan = await planQuery(db.connection, { path }, format)
+    const files = plan.files.map(quoteLiteral).join(', ')
+    const countSql =
+      format.kind === 'parquet'
+        ? `SELECT CAST(coalesce(sum(num_rows), 0) AS DOUBLE) FROM parquet_file_metadata([${files}])`
+        : `SELECT CAST(count(*) AS DOUBLE) FROM ${plan.relation}`
+    let rows: number
+    try {
+      rows = Number((await db.connection.runAndReadAll(countSql)).getRowsJS()[0]?.[0] ?? 0)
+    } catch (error) {
+      throw readFailed(path, error)
+    }
+    return { schema: plan.schema, rows, files: plan.files, skippedColumns: plan.skipped }
+  } finally {
+    await db.close()
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+interface QueryPlan {
+  readonly files: readonly string[]
+  readonly relation: string
+  readonly sql: string
+  readonly schema: Schema
+  readonly columns: readonly ReadColumn[]
+  readonly skipped: readonly SkippedColumn[]
+  /** True when nothing is selected and the query reads a placeholder column only for the row count. */
+  readonly empty: boolean
+}
+
+class DuckDbFileSource implements FileSource {
+  readonly #db: DuckDb
+  readonly #plan: QueryPlan
+  readonly #batchSize: number
+  #closed = false
+
+  constructor(
+    db: DuckDb,
+    readonly description: string,
+    plan: QueryPlan,
+    batchSize: number,
+  ) {
+    this.#db = db
+    this.#plan = plan
+    this.#batchSize = batchSize
+  }
+
+  get files(): readonly string[] {
+    return this.#plan.files
+  }
+
+  get skippedColumns(): readonly SkippedColumn[] {
+    return this.#plan.skipped
+  }
+
+  get sql(): string {
+    return this.#plan.sql
+  }
+
+  async schema(): Promise<Schema> {
+    return this.#plan.schema
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Batch> {
+    if (this.#closed)
+      throw new ScalemlError('SOURCE_READ_FAILED', `cannot read '${this.description}': source is closed`)
+    let connection: DuckDBConnection | undefined
+    try {
+      connection = await this.#db.connect()
+      const batches = streamBatches(connection, this.#plan.sql, this.#plan.columns, this.#batchSize)
+      if (!this.#plan.empty) yield* batches
+      else for await (const batch of batches) yield { length: batch.length, columns: new Map() }
+    } catch (error) {
+      if (isScalemlError(error)) throw error
+      throw readFailed(this.description, error)
+    } finally {
+      if (connection !== undefined) this.#db.disconnect(connection)
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true
+    await this.#db.close()
+  }
+}
+
+function checkOptions(options: FileSourceOptions): number {
+  const issues: Issue[] = []
+  if (typeof options.path !== 'string' || options.path === '') {
+    issues.push({ code: 'invalid_type', path: ['path'], message: 'path must be a non-empty string' })
+  }
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
+    issues.push({
+      code: 'out_of_range',
+      path: ['batchSize'],
+      message: `batchSize must be an integer in [1, ${MAX_BATCH_SIZE}], got ${batchSize}`,
+      expected: `integer in [1, ${MAX_BATCH_SIZE}]`,
+      received: String(batchSize),
+    })
+  }
+  const seen = new Set<string>()
+  for (const [i, name] of (options.columns ?? []).entries()) {
+    if (seen.has(name)) {
+      issues.push({ code: 'invalid_value', path: ['columns', i], message: `column '${name}' is listed twice` })
+    }
+    seen.add(name)
+  }
+  const names = new Set<string>()
+  for (const [i, expression] of (options.expressions ?? []).entries()) {
+    if (typeof expression.name !== 'string' || expression.name === '') {
+      issues.push({ code: 'invalid_value', path: ['expressions', i, 'name'], message: 'expression name is empty' })
+    } else if (names.has(expression.name)) {
+      issues.push({
+        code: 'invalid_value',
+        path: ['expressions', i, 'name'],
+        message: `expression name '${expression.name}' is used twice`,
+      })
+    }
+    names.add(expression.name)
+    if (typeof expression.sql !== 'string' || expression.sql.trim() === '') {
+      issues.push({
+        code: 'invalid_value',
+        path: ['expressions', i, 'sql'],
+        message: `expression '${expression.name}' has no SQL`,
+      })
+    }
+  }
+  if (issues.length > 0) {
+    throw new ScalemlError(
+      'INVALID_ARGUMENT',
+      `invalid file source options: ${issues.map((issue) => issue.message).join('; ')}`,
+      issues,
+    )
+  }
+  return batchSize
+}
+
+async function planQuery(
+  connection: DuckDBConnection,
+  options: FileSourceOptions,
+  format: FileFormat,
+): Promise<QueryPlan> {
+  const files = await matchFiles(connection, options.path)
+  const relation = relationSql(files, format)
+  const fileColumns = await bindRelationColumns(connection, relation, options.path)
+  const byName = new Map(fileColumns.map((c) => [c.name, c]))
+  const skipped = fileColumns
+    .filter((c) => columnTypeOf(c.typeId) === undefined)
+    .map((c) => ({ name: c.name, duckdbType: c.duckdbType }))
+
+  const expressions = new Map<string, BoundColumn>()
+  for (const [i, expression] of (options.expressions ?? []).entries()) {
+    if (byName.has(expression.name)) {
+      throw new ScalemlError(
+        'INVALID_ARGUMENT',
+        `expression name '${expression.name}' is already a column of '${options.path}'; choose another name`,
+        [{ code: 'invalid_value', path: ['expressions', i, 'name'], message: 'name clashes with a file column' }],
+      )
+    }
+    expressions.set(expression.name, await bindExpression(connection, relation, expression, i))
+  }
+
+  if (options.where !== undefined) await bindWhere(connection, relation, options.where)
+
+  const selected: BoundColumn[] = []
+  if (options.columns === undefined) {
+    for (const c of fileColumns) if (columnTypeOf(c.typeId) !== undefined) selected.push(c)
+  } else {
+    const available = [...fileColumns.map((c) => c.name), ...expressions.keys()]
+    for (const [i, name] of options.columns.entries()) {
+      const column = byName.get(name) ?? expressions.get(name)
+      if (column === undefined) {
+        throw unknownColumn(name, options.path, available, ['columns', i])
+      }
+      if (columnTypeOf(column.typeId) === undefined) {
+        throw new ScalemlError(
+          'INVALID_ARGUMENT',
+          `column '${name}' of '${options.path}' has type ${column.duckdbType}, which scaleml cannot read; ` +
+            'readable types are numbers, booleans, dates, timestamps and strings',
+          [{ code: 'invalid_type', path: ['columns', i], message: `unreadable type ${column.duckdbType}` }],
+        )
+      }
+      selected.push(column)
+    }
+  }
+  const listed = new Set(selected.map((c) => c.name))
+  for (const column of expressions.values()) if (!listed.has(column.name)) selected.push(column)
+
+  const fields: Field[] = selected.map((c) => ({ name: c.name, type: columnTypeOf(c.typeId)!, nullable: true }))
+  const selectList = selected.map((c) => `${readExpression(c.sql, c.typeId)} AS ${quoteIdentifier(c.name)}`).join(', ')
+  const where = options.where === undefined ? '' : ` WHERE (${options.where})`
+  // An empty projection still needs a row count for length; DuckDB rejects an empty SELECT list.
+  const sql = `SELECT ${selectList === '' ? '1 AS __row' : selectList} FROM ${relation}${where}`
+  const columns: ReadColumn[] =
+    selected.length === 0
+      ? [{ name: '__row', type: 'int' }]
+      : selected.map((c) => ({ name: c.name, type: columnTypeOf(c.typeId) as ColumnType }))
+  return { files, relation, sql, schema: { fields }, columns, skipped, empty: selected.length === 0 }
+}
+
+async function bindExpression(
+  connection: DuckDBConnection,
+  relation: string,
+  expression: ComputedColumn,
+  index: number,
+): Promise<BoundColumn> {
+  const sql = `(${expression.sql})`
+  const label = `expression '${expression.name}' (${expression.sql})`
+  let prepared: Awaited<ReturnType<DuckDBConnection['prepare']>>
+  try {
+    // The WHERE use is a probe: DuckDB rejects aggregates and window functions there, which would otherwise turn
+    // the whole query into one row. Preparing (not running) binds without reading data, and refuses a second
+    // statement smuggled in after a semicolon.
+    prepared = await connection.prepare(`SELECT ${sql} AS v FROM ${relation} WHERE (${sql}) IS NULL OR true LIMIT 0`)
+  } catch (error) {
+    throw invalidExpression(label, ['expressions', index, 'sql'], error)
+  }
+  try {
+    const typeId = prepared.columnTypeId(0)
+    const duckdbType = prepared.columnType(0).toString()
+    if (columnTypeOf(typeId) === undefined) {
+      throw new ScalemlError(
+        'INVALID_EXPRESSION',
+        `${label} yields ${duckdbType}; expected a number, boolean, date, timestamp or string`,
+        [{ code: 'invalid_type', path: ['expressions', index, 'sql'], message: `yields ${duckdbType}` }],
+      )
+    }
+    return { name: expression.name, typeId, duckdbType, sql }
+  } finally {
+    prepared.destroySync()
+  }
+}
+
+async function bindWhere(connection: DuckDBConnection, relation: string, where: string): Promise<void> {
+  try {
+    const prepared = await connection.prepare(`SELECT 1 FROM ${relation} WHERE (${where}) LIMIT 0`)
+    prepared.destroySync()
+  } catch (error) {
+    throw invalidExpression(`where clause (${where})`, ['where'], error)
+  }
+}
+
+function invalidExpression(label: string, path: (string | number)[], error: unknown): ScalemlError {
+  let reason = describeDuckDbError(error)
+  if (/cannot contain (aggregates|window functions)/i.test(reason)) {
+    reason = 'aggregates and window functions are not allowed; an expression computes one value per row'
+  }
+  return new ScalemlError(
+    'INVALID_EXPRESSION',
+    `${label} is invalid: ${reason}`,
+    [{ code: 'invalid_value', path, message: reason }],
+    {
+      cause: error,
+    },
+  )
+}
+
+function readFailed(path: string, error: unknown): ScalemlError {
+  return new ScalemlError('SOURCE_READ_FAILED', `cannot read '${path}': ${describeDuckDbError(error)}`, [], {
+    cause: error,
+  })
+}

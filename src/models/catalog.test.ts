@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest'
+import { isScalemlError } from '../core/errors.js'
+import { fromRows } from '../core/matrix.js'
+import { parseParamAssignments } from '../core/params.js'
+import { createModel, MODEL_CATALOG, MODEL_NAMES, modelEntry, modelFromJSON } from './catalog.js'
+
+describe('model catalog', () => {
+  it('lists the SGD models with their task', () => {
+    expect(MODEL_NAMES).toEqual(['sgd-classifier', 'sgd-regressor'])
+    expect(MODEL_CATALOG['sgd-classifier'].task).toBe('classification')
+    expect(MODEL_CATALOG['sgd-regressor'].task).toBe('regression')
+  })
+
+  it('creates models by name and rebuilds them from JSON by kind', () => {
+    const model = createModel('sgd-classifier', { alpha: 0.001, shuffle: false })
+    expect(model.kind).toBe('sgd-classifier')
+    expect(model.params['alpha']).toBe(0.001)
+    if (model.task !== 'classification') throw new Error('expected a classifier')
+    const X = fromRows([
+      [0, 1],
+      [1, 0],
+    ])
+    model.partialFit(X, new Float64Array([0, 1]), { classes: [0, 1] })
+    const again = modelFromJSON(model.toJSON())
+    expect(again.kind).toBe('sgd-classifier')
+    expect(again.predict(X)).toEqual(model.predict(X))
+  })
+
+  it('throws INVALID_ARGUMENT listing known names for an unknown model', () => {
+    try {
+      createModel('xgboost', {})
+      expect.unreachable()
+    } catch (error) {
+      expect(isScalemlError(error, 'INVALID_ARGUMENT')).toBe(true)
+      expect((error as Error).message).toBe("Unknown model 'xgboost'. Known models: sgd-classifier, sgd-regressor.")
+    }
+    expect(() => modelEntry('toString')).toThrow(/Unknown model 'toString'/)
+  })
+
+  it('parses CLI --param assignments with the constraint table, and validate() applies the cross-parameter rules', () => {
+    const entry = MODEL_CATALOG['sgd-regressor']
+    expect(parseParamAssignments('sgd-regressor', entry.constraints, ['learning_rate=constant', 'eta0=0.5', 'fit_intercept=false'])).toEqual({
+      learningRate: 'constant',
+      eta0: 0.5,
+      fitIntercept: false,
+    })
+    expect(() => entry.validate({ learningRate: 'constant', eta0: 0 })).toThrow(/'eta0' parameter of SgdRegressor must be > 0/)
+    expect(() => entry.validate({ learningRate: 'constant', eta0: 0.1 })).not.toThrow()
+  })
+
+  it('every constraint rejects an invalid value (C2)', () => {
+    const invalid: Record<string, unknown> = {}
+    for (const [name, entry] of Object.entries(MODEL_CATALOG)) {
+      for (const [key, c] of Object.entries(entry.constraints)) {
+        invalid[key] = c.kind === 'oneOf' ? '__nope__' : c.kind === 'bool' ? 'yes' : c.kind === 'int' ? 1.5 : Number.NaN
+        expect(() => entry.validate({ [key]: invalid[key] }), `${name}.${key}`).toThrow(new RegExp(`'${key}' parameter`))
+      }
+    }
+  })
+})

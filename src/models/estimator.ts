@@ -1,0 +1,56 @@
+/**
+ * Estimator contracts (scikit-learn's verbs): hyperparameters in the constructor, learned state private,
+ * `partialFit` to learn from one batch, `predict`/`predictProba` on dense row-major features.
+ * @module
+ */
+import type { DenseMatrix } from '../core/matrix.js'
+
+/** Serialized estimator: `kind` picks the class in the model catalog; typed arrays are allowed anywhere in `state`. */
+export interface EstimatorJSON {
+  readonly kind: string
+  readonly params: Readonly<Record<string, unknown>>
+  readonly state: Readonly<Record<string, unknown>>
+}
+
+/** What every estimator has. */
+export interface Estimator {
+  readonly kind: string
+  readonly task: 'classification' | 'regression'
+  readonly params: Readonly<Record<string, unknown>>
+  readonly isFitted: boolean
+  /** Number of input features seen at fit time. */
+  readonly nFeaturesIn: number | undefined
+  toJSON(): EstimatorJSON
+}
+
+/** Options of one incremental step. */
+export interface PartialFitOptions {
+  /** Every class the labels can take (required on the first call, as in scikit-learn). */
+  readonly classes?: readonly number[]
+  /** Per-row weights. */
+  readonly sampleWeight?: Float64Array
+}
+
+/** A classifier over numeric class labels. */
+export interface Classifier extends Estimator {
+  readonly task: 'classification'
+  /** The classes, sorted; valid once fitted. */
+  readonly classes: readonly number[]
+  partialFit(X: DenseMatrix, y: Float64Array, options?: PartialFitOptions): void
+  /** Predicted class labels. */
+  predict(X: DenseMatrix): Float64Array
+  /** Class probabilities, row-major `rows × classes.length`. */
+  predictProba(X: DenseMatrix): Float64Array
+  /** Raw margins: `rows` values for binary, `rows × classes` otherwise. */
+  decisionFunction(X: DenseMatrix): Float64Array
+}
+
+/** A regressor. */
+export interface Regressor extends Estimator {
+  readonly task: 'regression'
+  partialFit(X: DenseMatrix, y: Float64Array, options?: Omit<PartialFitOptions, 'classes'>): void
+  predict(X: DenseMatrix): Float64Array
+}
+
+/** Any supervised estimator. */
+export type SupervisedEstimator = Classifier | Regressor

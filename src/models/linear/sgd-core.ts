@@ -1,0 +1,416 @@
+/**
+ * What SgdClassifier and SgdRegressor share: the common hyperparameters and their extra rules, input checks with
+ * messages that name the row and feature, the learned state of `nOutputs` linear outputs (one for binary
+ * classification and regression, one per class for one-vs-rest), the pass that runs the SGD kernel over every
+ * output with rollback on divergence, and (de)serialization of that state.
+ * @module
+ */
+import { ScalemlError } from '../../core/errors.js'
+import type { DenseMatrix } from '../../core/matrix.js'
+import type { Constraints } from '../../core/params.js'
+import { bool, int, oneOf, real, validateParams } from '../../core/params.js'
+import { Random } from '../../core/random.js'
+import type { LossName } from './kernels/losses.js'
+import { lossSpec } from './kernels/losses.js'
+import { effectiveL1Ratio, PENALTY_NAMES, type PenaltyName, penaltyKind } from './kernels/penalties.js'
+import { optimalInit, SCHEDULE_NAMES, type ScheduleName, scheduleKind } from './kernels/schedules.js'
+import type { SgdScratch, SgdSettings } from './kernels/sgd-epoch.js'
+import {
+  allFinite,
+  createSgdScratch,
+  firstNonFinite,
+  preferSparseLoops,
+  SCALAR_AVERAGE_INTERCEPT,
+  SCALAR_INTERCEPT,
+  SCALAR_T,
+  sgdEpoch,
+} from './kernels/sgd-epoch.js'
+
+/** Hyperparameters common to the SGD classifier and regressor (scikit-learn's names in camelCase). */
+export type SgdCommonParams = {
+  /** The regularisation penalty. */
+  readonly penalty: PenaltyName
+  /** Regularisation strength; also sets the 'optimal' step size. */
+  readonly alpha: number
+  /** Elastic-net mixing: 0 is pure L2, 1 pure L1. Used only with penalty 'elasticnet'. */
+  readonly l1Ratio: number
+  /** Learn an intercept. */
+  readonly fitIntercept: boolean
+  /** Step-size schedule. */
+  readonly learningRate: ScheduleName
+  /** Initial step for 'constant', 'invscaling' and 'adaptive'. */
+  readonly eta0: number
+  /** Exponent of 'invscaling': `eta = eta0 / t^powerT`. */
+  readonly powerT: number
+  /** Width of the insensitive zone ('epsilon_insensitive' losses) or the Huber threshold. */
+  readonly epsilon: number
+  /** Shuffle the rows of every `partialFit` call with a generator seeded by `seed`. */
+  readonly shuffle: boolean
+  /** Seed of the shuffling generator. */
+  readonly seed: number
+  /** Averaged SGD: 0 is off, N starts averaging once N rows have been learned from (1 ≡ scikit-learn's `True`). */
+  readonly average: number
+}
+
+/** Constraints of the common hyperparameters (scikit-learn's `_parameter_constraints`). */
+export const SGD_COMMON_CONSTRAINTS: Constraints<SgdCommonParams> = {
+  penalty: oneOf(...PENALTY_NAMES),
+  alpha: real({ min: 0 }),
+  l1Ratio: real({ min: 0, max: 1 }),
+  fitIntercept: bool(),
+  learningRate: oneOf(...SCHEDULE_NAMES),
+  eta0: real({ min: 0 }),
+  powerT: real(),
+  epsilon: real({ min: 0 }),
+  shuffle: bool(),
+  seed: int({ min: 0, max: 4294967295 }),
+  average: int({ min: 0 }),
+}
+
+/** Parameters plus the loss, as both estimators have them. */
+export type SgdParamsWithLoss = SgdCommonParams & { readonly loss: LossName }
+
+/**
+ * Validates params against the table and the rules that involve two parameters (scikit-learn's
+ * `_more_validate_params`); throws `INVALID_PARAM`.
+ */
+export function validateSgdParams<P extends SgdParamsWithLoss>(owner: string, constraints: Constraints<P>, params: P): void {
+  validateParams(owner, constraints, params)
+  const { learningRate, eta0, alpha } = params
+  if (learningRate !== 'optimal' && !(eta0 > 0)) {
+    throw new ScalemlError(
+      'INVALID_PARAM',
+      `The 'eta0' parameter of ${owner} must be > 0 when learningRate is '${learningRate}'. Got ${eta0} instead.`,
+      [{ code: 'out_of_range', path: ['eta0'], message: `eta0 must be > 0 with learningRate '${learningRate}'` }],
+    )
+  }
+  if (learningRate === 'optimal' && alpha === 0) {
+    throw new ScalemlError(
+      'INVALID_PARAM',
+      `The 'alpha' parameter of ${owner} must be > 0 when learningRate is 'optimal' (alpha sets the optimal step size). Got 0 instead.`,
+      [{ code: 'out_of_range', path: ['alpha'], message: "alpha must be > 0 with learningRate 'optimal'" }],
+    )
+  }
+}
+
+/** Turns validated params into the kernel's settings. */
+export function resolveSettings(params: SgdParamsWithLoss): SgdSettings {
+  const loss = lossSpec(params.loss, params.epsilon)
+  const penalty = penaltyKind(params.penalty)
+  const schedule = scheduleKind(params.learningRate)
+  return {
+    loss: loss.kind,
+    lossParam: loss.param,
+    penalty,
+    alpha: params.alpha,
+    l1Ratio: effectiveL1Ratio(penalty, params.l1Ratio),
+    schedule,
+    eta0: params.eta0,
+    powerT: params.powerT,
+    optimalInit: params.learningRate === 'optimal' ? optimalInit(params.alpha, loss.kind, loss.param) : 0,
+    fitIntercept: params.fitIntercept,
+    average: params.average,
+  }
+}
+
+/** Learned state of `nOutputs` linear outputs over `nFeatures` features. */
+export interface LinearSgdState {
+  readonly nFeatures: number
+  readonly nOutputs: number
+  /** The SGD iterate, `nOutputs × nFeatures` row-major. */
+  readonly coef: Float64Array
+  readonly intercept: Float64Array
+  /** Averaged weights and intercepts; present when `average > 0`. */
+  readonly averageCoef: Float64Array | null
+  readonly averageIntercept: Float64Array | null
+  /** 1 + rows learned from so far (scikit-learn's `t_`). */
+  t: number
+  /** Shuffling generator; present when `shuffle` is on. */
+  readonly random: Random | null
+}
+
+/** A zeroed state. */
+export function createLinearState(nOutputs: number, nFeatures: number, params: SgdCommonParams): LinearSgdState {
+  const averaging = params.average > 0
+  return {
+    nFeatures,
+    nOutputs,
+    coef: new Float64Array(nOutputs * nFeatures),
+    intercept: new Float64Array(nOutputs),
+    averageCoef: averaging ? new Float64Array(nOutputs * nFeatures) : null,
+    averageIntercept: averaging ? new Float64Array(nOutputs) : null,
+    t: 1,
+    random: params.shuffle ? new Random(params.seed) : null,
+  }
+}
+
+/**
+ * The weights prediction uses: the averaged ones once averaging has seen at least one row
+ * (scikit-learn: `average <= t_ - 1`), the SGD iterate otherwise.
+ */
+export function predictiveWeights(
+  state: LinearSgdState,
+  average: number,
+): { readonly coef: Float64Array; readonly intercept: Float64Array } {
+  if (average > 0 && average <= state.t - 1 && state.averageCoef !== null && state.averageIntercept !== null) {
+    return { coef: state.averageCoef, intercept: state.averageIntercept }
+  }
+  return { coef: state.coef, intercept: state.intercept }
+}
+
+/** Checks X's width against the fitted width (when fitted) and that every value is finite. */
+export function checkFeatures(owner: string, X: DenseMatrix, nFeatures: number | undefined): void {
+  if (X.data.length !== X.rows * X.cols) {
+    throw new ScalemlError(
+      'INVALID_INPUT',
+      `X has ${X.data.length} values but claims ${X.rows} rows × ${X.cols} features.`,
+      [{ code: 'invalid_value', path: ['X'], message: 'data length does not match rows × cols' }],
+    )
+  }
+  if (nFeatures !== undefined && X.cols !== nFeatures) {
+    throw new ScalemlError(
+      'INVALID_INPUT',
+      `X has ${X.cols} features, but ${owner} was fitted with ${nFeatures} features.`,
+      [{ code: 'invalid_value', path: ['X'], message: `expected ${nFeatures} features`, received: String(X.cols) }],
+    )
+  }
+  if (X.cols === 0) {
+    throw new ScalemlError('INVALID_INPUT', `X has 0 features; ${owner} needs at least one.`, [
+      { code: 'invalid_value', path: ['X'], message: 'no features' },
+    ])
+  }
+  const bad = firstNonFinite(X.data, 0, X.rows * X.cols)
+  if (bad >= 0) {
+    const row = Math.floor(bad / X.cols)
+    const feature = bad - row * X.cols
+    const value = X.data[bad]!
+    throw new ScalemlError(
+      'INVALID_DATA',
+      `X contains ${value} at row ${row}, feature ${feature}; ${owner} needs finite features (impute or drop missing values first).`,
+      [{ code: 'not_finite', path: ['X', row, feature], message: `${value} is not finite`, received: String(value) }],
+    )
+  }
+}
+
+/** Checks that a per-row array (`y`, `sampleWeight`) has one value per row of X. */
+export function checkLength(name: string, values: Float64Array, rows: number): void {
+  if (values.length !== rows) {
+    throw new ScalemlError('INVALID_INPUT', `${name} has ${values.length} values but X has ${rows} rows.`, [
+      { code: 'invalid_value', path: [name], message: `expected ${rows} values`, received: String(values.length) },
+    ])
+  }
+}
+
+/** Checks a per-row array's length and that its values are finite. */
+export function checkRowValues(name: string, values: Float64Array, rows: number): void {
+  checkLength(name, values, rows)
+  const bad = firstNonFinite(values, 0, rows)
+  if (bad >= 0) {
+    throw new ScalemlError('INVALID_DATA', `${name} contains ${values[bad]} at row ${bad}; expected a finite number.`, [
+      { code: 'not_finite', path: [name, bad], message: `${values[bad]} is not finite` },
+    ])
+  }
+}
+
+/** Per-instance scratch that survives across calls but is never serialized. */
+export class SgdWorkspace {
+  #scratch: SgdScratch | undefined
+  #targets: Float64Array | undefined
+  readonly scalars = new Float64Array(3)
+
+  /** Scratch for `nFeatures` features. */
+  scratch(nFeatures: number): SgdScratch {
+    if (this.#scratch === undefined || this.#scratch.q.length < nFeatures) this.#scratch = createSgdScratch(nFeatures)
+    return this.#scratch
+  }
+
+  /** A target buffer of at least `rows` entries. */
+  targets(rows: number): Float64Array {
+    if (this.#targets === undefined || this.#targets.length < rows) this.#targets = new Float64Array(rows)
+    return this.#targets
+  }
+}
+
+/**
+ * One `partialFit` pass: for every output `k`, `fillTargets(k, out)` writes that output's targets and the SGD
+ * kernel updates its weights; all outputs start from the same `t`, and `t` advances by the row count afterwards
+ * (as scikit-learn's one-vs-rest does). If any weight or intercept becomes non-finite the state is restored and
+ * `INVALID_DATA` is thrown, so a failed call leaves the model as it was.
+ */
+export function runPartialFit(
+  owner: string,
+  state: LinearSgdState,
+  settings: SgdSettings,
+  X: DenseMatrix,
+  fillTargets: (output: number, out: Float64Array) => Float64Array,
+  sampleWeight: Float64Array | null,
+  workspace: SgdWorkspace,
+): void {
+  const { nFeatures, nOutputs } = state
+  const rows = X.rows
+  const order = state.random === null ? null : state.random.permutation(rows)
+  const backup = snapshot(state)
+  const scratch = workspace.scratch(nFeatures)
+  const scalars = workspace.scalars
+  const t0 = state.t
+  const sparse = preferSparseLoops(X.data, nFeatures, order, rows)
+  for (let k = 0; k < nOutputs; k++) {
+    const y = fillTargets(k, workspace.targets(rows))
+    scalars[SCALAR_INTERCEPT] = state.intercept[k]!
+    scalars[SCALAR_T] = t0
+    scalars[SCALAR_AVERAGE_INTERCEPT] = state.averageIntercept?.[k] ?? 0
+    const from = k * nFeatures
+    const to = from + nFeatures
+    sgdEpoch(
+      X.data,
+      nFeatures,
+      order,
+      rows,
+      y,
+      sampleWeight,
+      settings,
+      state.coef.subarray(from, to),
+      state.averageCoef?.subarray(from, to) ?? null,
+      scalars,
+      scratch,
+      sparse,
+    )
+    state.intercept[k] = scalars[SCALAR_INTERCEPT]!
+    if (state.averageIntercept !== null) state.averageIntercept[k] = scalars[SCALAR_AVERAGE_INTERCEPT]!
+  }
+  state.t = t0 + rows
+  if (!isFinite(state)) {
+    restore(state, backup)
+    throw new ScalemlError(
+      'INVALID_DATA',
+      `${owner}: floating-point overflow during partialFit on ${rows} rows (weights became non-finite); the model was left unchanged. ` +
+        'Scale the features (e.g. a standard scaler) or lower eta0 / raise alpha.',
+    )
+  }
+}
+
+interface Snapshot {
+  readonly coef: Float64Array
+  readonly intercept: Float64Array
+  readonly averageCoef: Float64Array | null
+  readonly averageIntercept: Float64Array | null
+  readonly t: number
+  readonly randomState: number[] | null
+}
+
+function snapshot(state: LinearSgdState): Snapshot {
+  return {
+    coef: state.coef.slice(),
+    intercept: state.intercept.slice(),
+    averageCoef: state.averageCoef?.slice() ?? null,
+    averageIntercept: state.averageIntercept?.slice() ?? null,
+    t: state.t,
+    randomState: state.random?.getState() ?? null,
+  }
+}
+
+function restore(state: LinearSgdState, s: Snapshot): void {
+  state.coef.set(s.coef)
+  state.intercept.set(s.intercept)
+  if (s.averageCoef !== null) state.averageCoef?.set(s.averageCoef)
+  if (s.averageIntercept !== null) state.averageIntercept?.set(s.averageIntercept)
+  state.t = s.t
+  if (s.randomState !== null) state.random?.setState(s.randomState)
+}
+
+function isFinite(state: LinearSgdState): boolean {
+  return (
+    allFinite(state.coef, 0, state.coef.length) &&
+    allFinite(state.intercept, 0, state.intercept.length) &&
+    (state.averageCoef === null || allFinite(state.averageCoef, 0, state.averageCoef.length)) &&
+    (state.averageIntercept === null || allFinite(state.averageIntercept, 0, state.averageIntercept.length))
+  )
+}
+
+/** Serialized form of `LinearSgdState` (typed arrays stay typed). */
+export type LinearSgdStateJSON = {
+  readonly nFeatures: number
+  /** Weights prediction uses, `nOutputs × nFeatures` (scikit-learn's `coef_`). */
+  readonly coef: Float64Array
+  /** Intercepts prediction uses (scikit-learn's `intercept_`). */
+  readonly intercept: Float64Array
+  readonly t: number
+  /** With averaging: the SGD iterate and the running averages, from which `coef` is derived. */
+  readonly sgdCoef?: Float64Array
+  readonly sgdIntercept?: Float64Array
+  readonly averageCoef?: Float64Array
+  readonly averageIntercept?: Float64Array
+  /** Shuffling generator state, so a reloaded model shuffles its next batches as the original would. */
+  readonly randomState?: number[]
+}
+
+/** Serializes the state; arrays are copies, so later training does not alter a taken snapshot. */
+export function linearStateToJSON(state: LinearSgdState, average: number): LinearSgdStateJSON {
+  const predictive = predictiveWeights(state, average)
+  return {
+    nFeatures: state.nFeatures,
+    coef: predictive.coef.slice(),
+    intercept: predictive.intercept.slice(),
+    t: state.t,
+    ...(state.averageCoef !== null && state.averageIntercept !== null
+      ? {
+          sgdCoef: state.coef.slice(),
+          sgdIntercept: state.intercept.slice(),
+          averageCoef: state.averageCoef.slice(),
+          averageIntercept: state.averageIntercept.slice(),
+        }
+      : {}),
+    ...(state.random !== null ? { randomState: state.random.getState() } : {}),
+  }
+}
+
+/** Rebuilds a state from JSON, checking every shape; throws `ARTIFACT_INVALID` naming the bad field. */
+export function linearStateFromJSON(
+  kind: string,
+  raw: Readonly<Record<string, unknown>>,
+  nOutputs: number,
+  params: SgdCommonParams,
+): LinearSgdState {
+  const nFeatures = raw['nFeatures']
+  if (typeof nFeatures !== 'number' || !Number.isInteger(nFeatures) || nFeatures < 1) {
+    throw invalid(kind, 'state.nFeatures', 'a positive integer', nFeatures)
+  }
+  const t = raw['t']
+  if (typeof t !== 'number' || !Number.isFinite(t) || t < 1) throw invalid(kind, 'state.t', 'a number >= 1', t)
+  const size = nOutputs * nFeatures
+  const averaging = params.average > 0
+  const coef = readFloat64(kind, raw, averaging ? 'sgdCoef' : 'coef', size)
+  const intercept = readFloat64(kind, raw, averaging ? 'sgdIntercept' : 'intercept', nOutputs)
+  const averageCoef = averaging ? readFloat64(kind, raw, 'averageCoef', size) : null
+  const averageIntercept = averaging ? readFloat64(kind, raw, 'averageIntercept', nOutputs) : null
+  let random: Random | null = null
+  if (params.shuffle) {
+    random = new Random(params.seed)
+    const rs = raw['randomState']
+    if (rs !== undefined) {
+      if (!Array.isArray(rs) || rs.length !== 4 || !rs.every((v) => typeof v === 'number')) {
+        throw invalid(kind, 'state.randomState', 'an array of 4 numbers', rs)
+      }
+      random.setState(rs as number[])
+    }
+  }
+  return { nFeatures, nOutputs, coef, intercept, averageCoef, averageIntercept, t, random }
+}
+
+function readFloat64(kind: string, raw: Readonly<Record<string, unknown>>, field: string, length: number): Float64Array {
+  const v = raw[field]
+  let out: Float64Array
+  if (v instanceof Float64Array) out = v.slice()
+  else if (Array.isArray(v) && v.every((x) => typeof x === 'number')) out = Float64Array.from(v as number[])
+  else throw invalid(kind, `state.${field}`, `a Float64Array of ${length} values`, v)
+  if (out.length !== length) throw invalid(kind, `state.${field}`, `${length} values`, `${out.length} values`)
+  if (!allFinite(out, 0, out.length)) throw invalid(kind, `state.${field}`, 'finite values', 'a non-finite value')
+  return out
+}
+
+function invalid(kind: string, path: string, expected: string, received: unknown): ScalemlError {
+  const got = typeof received === 'string' ? received : Array.isArray(received) ? 'an array' : typeof received
+  return new ScalemlError('ARTIFACT_INVALID', `Invalid ${kind} state: ${path} must be ${expected}, got ${got}.`, [
+    { code: 'invalid_value', path: path.split('.'), message: `expected ${expected}`, expected, received: got },
+  ])
+}

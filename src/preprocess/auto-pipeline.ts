@@ -1,0 +1,67 @@
+/**
+ * The default preprocessing for a list of feature columns, chosen from their types: numbers and booleans are
+ * standardized, strings one-hot encoded over their most frequent values, timestamps split into hour, day of week
+ * and month. Returns an unfitted pipeline; it reads no data.
+ * @module
+ */
+import { ScalemlError } from '../core/errors.js'
+import type { Field, Schema } from '../data/batch.js'
+import { type DatetimeEncoding, DatetimeParts } from './datetime-parts.js'
+import { DEFAULT_MAX_CATEGORIES, OneHotEncoder } from './one-hot-encoder.js'
+import { Pipeline } from './pipeline.js'
+import { StandardScaler } from './standard-scaler.js'
+import type { Transformer } from './transformer.js'
+
+/** Options of {@link autoPipeline}. */
+export interface AutoPipelineOptions {
+  /** Kept categories per string feature (default 256). */
+  readonly maxCategories?: number
+  /** Encoding of timestamp features (default 'onehot'). */
+  readonly datetimeEncoding?: DatetimeEncoding
+}
+
+/**
+ * One step per feature, in the order of `features` (so output features follow it): float/int/bool →
+ * `StandardScaler`, string → `OneHotEncoder`, timestamp → `DatetimeParts(hour, dayOfWeek, month)`.
+ * Throws `UNKNOWN_COLUMN` for a feature the schema lacks, listing the schema's columns.
+ *
+ * @example
+ * const pipeline = autoPipeline(await source.schema(), ['distance', 'origin', 'date'])
+ * await pipeline.fit(source)
+ */
+export function autoPipeline(schema: Schema, features: readonly string[], options: AutoPipelineOptions = {}): Pipeline {
+  if (features.length === 0) {
+    throw new ScalemlError('INVALID_ARGUMENT', 'autoPipeline needs at least one feature column.')
+  }
+  const byName = new Map(schema.fields.map((f) => [f.name, f]))
+  const inputs: Field[] = []
+  const steps: Transformer[] = []
+  for (const name of features) {
+    const field = byName.get(name)
+    if (field === undefined) {
+      throw new ScalemlError(
+        'UNKNOWN_COLUMN',
+        `Feature "${name}" is not a column of the data (columns: ${schema.fields.map((f) => f.name).join(', ') || 'none'}).`,
+      )
+    }
+    if (inputs.some((f) => f.name === name)) {
+      throw new ScalemlError('INVALID_ARGUMENT', `Feature "${name}" is listed twice.`)
+    }
+    inputs.push(field)
+    steps.push(stepFor(field, options))
+  }
+  return new Pipeline({ inputs, steps })
+}
+
+function stepFor(field: Field, options: AutoPipelineOptions): Transformer {
+  switch (field.type) {
+    case 'float':
+    case 'int':
+    case 'bool':
+      return new StandardScaler({ columns: [field.name] })
+    case 'string':
+      return new OneHotEncoder({ column: field.name, maxCategories: options.maxCategories ?? DEFAULT_MAX_CATEGORIES })
+    case 'timestamp':
+      return new DatetimeParts({ column: field.name, encoding: options.datetimeEncoding ?? 'onehot' })
+  }
+}

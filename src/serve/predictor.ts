@@ -1,0 +1,92 @@
+/**
+ * Records in, predictions out — no HTTP here. The record goes through the artifact's own pipeline (the same code
+ * that transformed the training batches), then the model.
+ * @module
+ */
+import { ScalemlError } from '../core/errors.js'
+import type { Issue } from '../core/issues.js'
+import { parseRecords } from '../data/records.js'
+import type { SupervisedEstimator } from '../models/estimator.js'
+import type { Pipeline } from '../preprocess/pipeline.js'
+import type { Manifest } from '../registry/manifest.js'
+
+/** A model ready to answer: one registered version, its pipeline and estimator. */
+export interface ServableModel {
+  readonly name: string
+  readonly version: number
+  readonly manifest: Manifest
+  readonly pipeline: Pipeline
+  readonly model: SupervisedEstimator
+}
+
+/** One answer for one record. */
+export type Prediction = { readonly probability: number; readonly label: boolean | number } | { readonly value: number }
+
+/** The answer to a predict request. */
+export interface PredictResponse {
+  readonly model: { readonly name: string; readonly version: number }
+  readonly predictions: readonly Prediction[]
+}
+
+/** Largest `instances` array one request may carry. */
+export const MAX_INSTANCES = 10_000
+
+/**
+ * Validates a predict body `{ instances: [...] }` against the model's input schema and predicts every record.
+ * Throws `ScalemlError('INVALID_INPUT')` listing every problem with its path (`instances[2].distance`).
+ */
+export function predictBody(servable: ServableModel, body: unknown): PredictResponse {
+  const instances = readInstances(body)
+  const { batch, issues } = parseRecords(servable.pipeline.inputSchema, instances)
+  if (issues.length > 0) {
+    const located = issues.map((issue): Issue => ({ ...issue, path: ['instances', ...issue.path] }))
+    throw new ScalemlError('INVALID_INPUT', `Invalid instances: ${located.length} problem(s).`, located)
+  }
+  const X = servable.pipeline.transform(batch)
+  const model = servable.model
+  const predictions: Prediction[] = new Array(X.rows)
+  if (model.task === 'classification') {
+    const proba = model.predictProba(X)
+    const classes = model.classes
+    const k = classes.length
+    const booleanLabel = servable.manifest.target?.kind === 'boolean'
+    for (let r = 0; r < X.rows; r++) {
+      if (k === 2) {
+        const p = proba[r * 2 + 1]!
+        const cls = p >= 0.5 ? classes[1]! : classes[0]!
+        predictions[r] = { probability: p, label: booleanLabel ? cls === 1 : cls }
+      } else {
+        let best = 0
+        for (let c = 1; c < k; c++) if (proba[r * k + c]! > proba[r * k + best]!) best = c
+        predictions[r] = { probability: proba[r * k + best]!, label: classes[best]! }
+      }
+    }
+  } else {
+    const values = model.predict(X)
+    for (let r = 0; r < X.rows; r++) predictions[r] = { value: values[r]! }
+  }
+  return { model: { name: servable.name, version: servable.version }, predictions }
+}
+
+function readInstances(body: unknown): unknown[] {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new ScalemlError('INVALID_INPUT', 'The request body must be a JSON object like {"instances": [{...}]}.', [
+      { code: 'invalid_type', path: [], message: 'Expected a JSON object with an "instances" array.' },
+    ])
+  }
+  const instances = (body as { instances?: unknown }).instances
+  if (!Array.isArray(instances)) {
+    throw new ScalemlError('INVALID_INPUT', 'The request body needs an "instances" array of records.', [
+      { code: 'missing_field', path: ['instances'], message: 'Expected an array of records under "instances".' },
+    ])
+  }
+  if (instances.length === 0) {
+    throw new ScalemlError('INVALID_INPUT', '"instances" is empty: send at least one record.', [
+      { code: 'invalid_value', path: ['instances'], message: 'Expected at least one record.' },
+    ])
+  }
+  if (instances.length > MAX_INSTANCES) {
+    throw new ScalemlError('PAYLOAD_TOO_LARGE', `At most ${MAX_INSTANCES} instances per request; got ${instances.length}.`)
+  }
+  return instances
+}
