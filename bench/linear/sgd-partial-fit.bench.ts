@@ -100,7 +100,8 @@ for (const layout of ['one-hot', 'dense'] as const) {
   let line = `SgdClassifier.partialFit ${layout.padEnd(7)} 1M rows × ${N_FEATURES}: ${(ours / 1e6).toFixed(2)} M rows/s`
   if (withPeer) {
     const theirs = peer(layout)
-    if (theirs !== undefined) line += ` | scikit-learn 1.2: ${(theirs / 1e6).toFixed(2)} M rows/s | ratio ${(ours / theirs).toFixed(2)}×`
+    if (theirs !== undefined)
+      line += ` | scikit-learn 1.2: ${(theirs / 1e6).toFixed(2)} M rows/s | ratio ${(ours / theirs).toFixed(2)}×`
   }
   console.log(line)
 }

@@ -13,7 +13,12 @@ export function printTable(headers: readonly string[], rows: readonly (readonly 
   const cells = [headers, ...rows.map((r) => r.map((c) => String(c)))]
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)))
   for (const row of cells) {
-    process.stdout.write(`${row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}\n`)
+    process.stdout.write(
+      `${row
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd()}\n`,
+    )
   }
 }
 

@@ -23,7 +23,8 @@ export function createProgress(enabled: boolean): ProgressDisplay {
       stream: process.stderr,
       etaBuffer: 50,
       fps: 5,
-      formatValue: (v, _o, type) => (type === 'value' || type === 'total' ? Number(v).toLocaleString('en-US') : String(v)),
+      formatValue: (v, _o, type) =>
+        type === 'value' || type === 'total' ? Number(v).toLocaleString('en-US') : String(v),
     },
     cliProgress.Presets.shades_classic,
   )
@@ -31,7 +32,8 @@ export function createProgress(enabled: boolean): ProgressDisplay {
   let started = 0
   return {
     update(event) {
-      const label = event.phase === 'train' ? `${PHASE_LABEL.train} epoch ${event.epoch}/${event.epochs}` : PHASE_LABEL[event.phase]
+      const label =
+        event.phase === 'train' ? `${PHASE_LABEL.train} epoch ${event.epoch}/${event.epochs}` : PHASE_LABEL[event.phase]
       const total = event.totalRows ?? Math.max(event.rows, 1)
       if (label !== key) {
         if (key !== '') bar.stop()
@@ -40,7 +42,9 @@ export function createProgress(enabled: boolean): ProgressDisplay {
         bar.start(total, 0, { phase: label.padEnd(22), speed: '0' })
       }
       const seconds = (performance.now() - started) / 1000
-      bar.update(Math.min(event.rows, total), { speed: seconds > 0 ? Math.round(event.rows / seconds).toLocaleString('en-US') : '0' })
+      bar.update(Math.min(event.rows, total), {
+        speed: seconds > 0 ? Math.round(event.rows / seconds).toLocaleString('en-US') : '0',
+      })
     },
     stop() {
       if (key !== '') bar.stop()

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { ERROR_CODES, EXIT_CODE, HTTP_STATUS, ScalemlError, isScalemlError } from './errors.js'
+import { ERROR_CODES, EXIT_CODE, HTTP_STATUS, isScalemlError, ScalemlError } from './errors.js'
 
 const catalog = readFileSync(new URL('../../docs/ERRORS.md', import.meta.url), 'utf8')
 const rows = [...catalog.matchAll(/^\| `([A-Z_]+)` \| (\d+) \| (\d+) \|/gm)].map((m) => ({
@@ -32,7 +32,9 @@ describe('error catalog', () => {
 describe('ScalemlError', () => {
   it('carries code, issues and cause', () => {
     const cause = new Error('root')
-    const error = new ScalemlError('INVALID_INPUT', 'bad', [{ code: 'missing_field', path: ['x'], message: 'm' }], { cause })
+    const error = new ScalemlError('INVALID_INPUT', 'bad', [{ code: 'missing_field', path: ['x'], message: 'm' }], {
+      cause,
+    })
     expect(isScalemlError(error)).toBe(true)
     expect(isScalemlError(error, 'INVALID_INPUT')).toBe(true)
     expect(isScalemlError(error, 'INVALID_PARAM')).toBe(false)

@@ -24,6 +24,7 @@ export const ERROR_CODES = [
   'REGISTRY_CONFLICT',
   'STORE_UNAVAILABLE',
   'PAYLOAD_TOO_LARGE',
+  'ROUTE_NOT_FOUND',
   'INTERNAL',
 ] as const
 
@@ -48,6 +49,7 @@ export const HTTP_STATUS = {
   REGISTRY_CONFLICT: 409,
   STORE_UNAVAILABLE: 503,
   PAYLOAD_TOO_LARGE: 413,
+  ROUTE_NOT_FOUND: 404,
   INTERNAL: 500,
 } as const satisfies Record<ErrorCode, number>
 
@@ -69,6 +71,7 @@ export const EXIT_CODE = {
   REGISTRY_CONFLICT: 8,
   STORE_UNAVAILABLE: 9,
   PAYLOAD_TOO_LARGE: 3,
+  ROUTE_NOT_FOUND: 2,
   INTERNAL: 1,
 } as const satisfies Record<ErrorCode, number>
 

@@ -36,7 +36,9 @@ export function toDotPath(path: readonly (string | number)[]): string {
 
 /** Renders issues for a terminal, one line each. */
 export function formatIssues(issues: readonly Issue[]): string {
-  return issues.map((issue) => `  ✖ ${issue.message}${issue.path.length ? ` → at ${toDotPath(issue.path)}` : ''}`).join('\n')
+  return issues
+    .map((issue) => `  ✖ ${issue.message}${issue.path.length ? ` → at ${toDotPath(issue.path)}` : ''}`)
+    .join('\n')
 }
 
 /** Describes a received value briefly for messages: type and a short rendering. */

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest'
 import { ScalemlError } from './errors.js'
-import { type Constraints, bool, int, oneOf, parseParamAssignments, real, toCamelCase, validateParams } from './params.js'
+import {
+  bool,
+  type Constraints,
+  int,
+  oneOf,
+  parseParamAssignments,
+  real,
+  toCamelCase,
+  validateParams,
+} from './params.js'
 
 interface P {
   alpha: number
@@ -27,15 +36,21 @@ function messageOf(fn: () => unknown): string {
 
 describe('validateParams', () => {
   it('accepts valid params', () => {
-    expect(() => validateParams('M', C, { alpha: 0, maxIter: 3, learningRate: 'optimal', fitIntercept: true })).not.toThrow()
+    expect(() =>
+      validateParams('M', C, { alpha: 0, maxIter: 3, learningRate: 'optimal', fitIntercept: true }),
+    ).not.toThrow()
   })
 
   it("uses scikit-learn's message shape", () => {
     expect(messageOf(() => validateParams('SgdClassifier', C, { alpha: -1 } as P))).toBe(
       "The 'alpha' parameter of SgdClassifier must be a float in the range [0, inf). Got -1 instead.",
     )
-    expect(messageOf(() => validateParams('M', C, { maxIter: 1.5 } as P))).toContain('must be an int in the range [1, inf)')
-    expect(messageOf(() => validateParams('M', C, { learningRate: 'fast' } as P))).toContain('one of "optimal", "constant"')
+    expect(messageOf(() => validateParams('M', C, { maxIter: 1.5 } as P))).toContain(
+      'must be an int in the range [1, inf)',
+    )
+    expect(messageOf(() => validateParams('M', C, { learningRate: 'fast' } as P))).toContain(
+      'one of "optimal", "constant"',
+    )
   })
 
   it('generates a failing value for every constraint kind', () => {
@@ -57,7 +72,9 @@ describe('validateParams', () => {
 
 describe('parseParamAssignments', () => {
   it('reads snake_case and camelCase keys with typed values', () => {
-    expect(parseParamAssignments('M', C, ['alpha=0.001', 'max_iter=5', 'learning_rate=constant', 'fit_intercept=false'])).toEqual({
+    expect(
+      parseParamAssignments('M', C, ['alpha=0.001', 'max_iter=5', 'learning_rate=constant', 'fit_intercept=false']),
+    ).toEqual({
       alpha: 0.001,
       maxIter: 5,
       learningRate: 'constant',

@@ -18,7 +18,9 @@ export type Constraint =
 export type Constraints<P> = { readonly [K in keyof P]-?: Constraint }
 
 /** A real number; `closed` says which bounds are included (default both). */
-export const real = (o: { min?: number; max?: number; closed?: 'both' | 'left' | 'right' | 'neither' } = {}): Constraint => ({
+export const real = (
+  o: { min?: number; max?: number; closed?: 'both' | 'left' | 'right' | 'neither' } = {},
+): Constraint => ({
   kind: 'real',
   ...o,
 })
@@ -58,7 +60,8 @@ function satisfies(c: Constraint, value: unknown): boolean {
       if (typeof value !== 'number' || Number.isNaN(value)) return false
       const closed = c.closed ?? 'both'
       if (c.min !== undefined && (closed === 'both' || closed === 'left' ? value < c.min : value <= c.min)) return false
-      if (c.max !== undefined && (closed === 'both' || closed === 'right' ? value > c.max : value >= c.max)) return false
+      if (c.max !== undefined && (closed === 'both' || closed === 'right' ? value > c.max : value >= c.max))
+        return false
       return true
     }
     case 'int':
@@ -145,10 +148,17 @@ function parseValue(c: Constraint, raw: string): unknown {
   if (raw === 'null' || raw === 'None') return null
   switch (c.kind) {
     case 'real':
-    case 'int':
-      return raw === '' ? Number.NaN : Number(raw)
+    case 'int': {
+      // Left as text when it is not a number, so the message quotes what the user typed.
+      const value = raw === '' ? Number.NaN : Number(raw)
+      return Number.isNaN(value) ? raw : value
+    }
     case 'bool':
-      return raw === 'true' || raw === 'True' || raw === '1' ? true : raw === 'false' || raw === 'False' || raw === '0' ? false : raw
+      return raw === 'true' || raw === 'True' || raw === '1'
+        ? true
+        : raw === 'false' || raw === 'False' || raw === '0'
+          ? false
+          : raw
     case 'oneOf': {
       const match = c.values.find((v) => String(v) === raw)
       return match ?? raw

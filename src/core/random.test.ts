@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { Random, hashToUnit } from './random.js'
+import { hashToUnit, Random } from './random.js'
 
 describe('Random', () => {
   it('is reproducible from a seed and differs across seeds', () => {

@@ -63,6 +63,8 @@ export function valueAt(column: Column, i: number): string | number | boolean | 
 
 /** Returns a batch of rows [start, end) sharing no buffers with the input. */
 export function sliceBatch(batch: Batch, start: number, end: number): Batch {
+  start = Math.max(0, Math.min(start, batch.length))
+  end = Math.max(start, Math.min(end, batch.length))
   const columns = new Map<string, Column>()
   for (const [name, column] of batch.columns) {
     if (column.type === 'string') {
@@ -74,7 +76,7 @@ export function sliceBatch(batch: Batch, start: number, end: number): Batch {
       columns.set(name, sliced)
     }
   }
-  return { length: Math.max(0, end - start), columns }
+  return { length: end - start, columns }
 }
 
 /** Returns a batch with rows in the order of `index` (used for within-batch shuffling and splits). */

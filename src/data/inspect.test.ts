@@ -105,7 +105,9 @@ describe('inspectSource', () => {
     const one: Schema = { fields: [{ name: 's', type: 'string', nullable: true }] }
     const batch: Batch = {
       length: 3,
-      columns: new Map([['s', { type: 'string', codes: Int32Array.from([1, 1, -1]), dictionary: ['zzz', 'mmm', 'aaa'] }]]),
+      columns: new Map([
+        ['s', { type: 'string', codes: Int32Array.from([1, 1, -1]), dictionary: ['zzz', 'mmm', 'aaa'] }],
+      ]),
     }
     const profile = await inspectSource(memorySource(one, [batch]))
     expect(profile.columns[0]).toMatchObject({ nulls: 1, min: 'mmm', max: 'mmm', distinct: 1 })

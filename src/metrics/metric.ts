@@ -41,7 +41,9 @@ export interface StreamingMetric<V = number> {
   readonly rows: number
   /**
    * Folds in one batch. `yPred` is whatever the metric reads per row (scores, probabilities, predictions);
-   * `sampleWeight`, when given, holds one finite weight ≥ 0 per row.
+   * `sampleWeight`, when given, holds one finite weight ≥ 0 per row. Shapes and weights are checked before any row
+   * is folded in; a bad value (`INVALID_DATA`) may surface after earlier rows of the batch were counted, so discard
+   * an accumulator whose update threw.
    */
   update(yTrue: NumericArray, yPred: NumericArray, sampleWeight?: Float64Array): void
   /** Folds another accumulator of the same kind and parameters into this one; returns `this`. */

@@ -39,12 +39,20 @@ describe('model catalog', () => {
 
   it('parses CLI --param assignments with the constraint table, and validate() applies the cross-parameter rules', () => {
     const entry = MODEL_CATALOG['sgd-regressor']
-    expect(parseParamAssignments('sgd-regressor', entry.constraints, ['learning_rate=constant', 'eta0=0.5', 'fit_intercept=false'])).toEqual({
+    expect(
+      parseParamAssignments('sgd-regressor', entry.constraints, [
+        'learning_rate=constant',
+        'eta0=0.5',
+        'fit_intercept=false',
+      ]),
+    ).toEqual({
       learningRate: 'constant',
       eta0: 0.5,
       fitIntercept: false,
     })
-    expect(() => entry.validate({ learningRate: 'constant', eta0: 0 })).toThrow(/'eta0' parameter of SgdRegressor must be > 0/)
+    expect(() => entry.validate({ learningRate: 'constant', eta0: 0 })).toThrow(
+      /'eta0' parameter of SgdRegressor must be > 0/,
+    )
     expect(() => entry.validate({ learningRate: 'constant', eta0: 0.1 })).not.toThrow()
   })
 
@@ -53,7 +61,9 @@ describe('model catalog', () => {
     for (const [name, entry] of Object.entries(MODEL_CATALOG)) {
       for (const [key, c] of Object.entries(entry.constraints)) {
         invalid[key] = c.kind === 'oneOf' ? '__nope__' : c.kind === 'bool' ? 'yes' : c.kind === 'int' ? 1.5 : Number.NaN
-        expect(() => entry.validate({ [key]: invalid[key] }), `${name}.${key}`).toThrow(new RegExp(`'${key}' parameter`))
+        expect(() => entry.validate({ [key]: invalid[key] }), `${name}.${key}`).toThrow(
+          new RegExp(`'${key}' parameter`),
+        )
       }
     }
   })

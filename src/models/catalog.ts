@@ -54,7 +54,8 @@ export const MODEL_CATALOG = {
   } satisfies ModelEntry<Classifier>,
   'sgd-regressor': {
     task: 'regression',
-    description: 'Linear regressor (least squares, Huber, epsilon-insensitive) trained by SGD; scikit-learn SGDRegressor',
+    description:
+      'Linear regressor (least squares, Huber, epsilon-insensitive) trained by SGD; scikit-learn SGDRegressor',
     constraints: SGD_REGRESSOR_CONSTRAINTS,
     defaults: SGD_REGRESSOR_DEFAULTS,
     create: (params = {}) => new SgdRegressor(params as Partial<SgdRegressorParams>),

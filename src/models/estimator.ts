@@ -54,3 +54,25 @@ export interface Regressor extends Estimator {
 
 /** Any supervised estimator. */
 export type SupervisedEstimator = Classifier | Regressor
+
+/** Options of one incremental clustering step. */
+export type ClusterPartialFitOptions = Pick<PartialFitOptions, 'sampleWeight'>
+
+/**
+ * A clustering estimator (unsupervised): learns from X alone, one batch per `partialFit`, and labels rows with the
+ * index of their cluster. It has every member of `Estimator` except that its task is 'clustering'.
+ */
+export interface Clusterer extends Omit<Estimator, 'task'> {
+  readonly task: 'clustering'
+  /** Number of clusters the model partitions rows into. */
+  readonly nClusters: number
+  partialFit(X: DenseMatrix, options?: ClusterPartialFitOptions): void
+  /** The cluster of each row, as a number in `0 … nClusters − 1`. */
+  predict(X: DenseMatrix): Float64Array
+  /** Distance from each row to each cluster, row-major `rows × nClusters`. */
+  transform(X: DenseMatrix): Float64Array
+  /** Σ weight × squared distance of each row to its nearest cluster (lower is better). */
+  inertia(X: DenseMatrix, options?: ClusterPartialFitOptions): number
+  /** `−inertia(X)`, so that higher is better (scikit-learn's `score`). */
+  score(X: DenseMatrix, options?: ClusterPartialFitOptions): number
+}

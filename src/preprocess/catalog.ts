@@ -5,6 +5,7 @@
  */
 import { ScalemlError } from '../core/errors.js'
 import { DatetimeParts } from './datetime-parts.js'
+import { FeatureHasher } from './hasher.js'
 import { OneHotEncoder } from './one-hot-encoder.js'
 import { StandardScaler } from './standard-scaler.js'
 import type { Transformer, TransformerJSON } from './transformer.js'
@@ -17,6 +18,7 @@ export const TRANSFORMER_CATALOG: ReadonlyMap<string, (json: TransformerJSON) =>
   ['standard-scaler', StandardScaler.fromJSON],
   ['one-hot', OneHotEncoder.fromJSON],
   ['datetime-parts', DatetimeParts.fromJSON],
+  ['feature-hasher', FeatureHasher.fromJSON],
 ])
 
 /**

@@ -76,6 +76,20 @@ describe('DatetimeParts', () => {
     })
   })
 
+  it('the calendar kernel agrees with Date.getUTC* on every day from 1600 to 2400 and at every hour of one day', () => {
+    const date = new Date(0)
+    const wrong: string[] = []
+    for (let day = dayNumber(Date.UTC(1600, 0, 1)); day < dayNumber(Date.UTC(2400, 0, 1)); day++) {
+      date.setTime(day * 86_400_000)
+      const expected = [date.getUTCMonth() + 1, (date.getUTCDay() + 6) % 7]
+      if (monthOfDay(day) !== expected[0] || dayOfWeek(day) !== expected[1]) wrong.push(date.toISOString())
+    }
+    expect(wrong.slice(0, 5)).toEqual([])
+    for (let ms = -86_400_000; ms < 86_400_000; ms += 59_999) {
+      expect(hourOfDay(ms)).toBe(new Date(ms).getUTCHours())
+    }
+  })
+
   it('computes in UTC whatever the process time zone is', () => {
     const batch = timestampBatch(fixture.epochMs)
     const parts = new DatetimeParts({ column: 't', encoding: 'cyclic' })

@@ -95,6 +95,35 @@ describe('OneHotEncoder', () => {
     expect(out.every((row) => row.reduce((a, b) => a + b, 0) === 1)).toBe(true)
   })
 
+  it('re-resolves a dictionary shared across batches after the vocabulary changes or the dictionary grows', () => {
+    const dictionary = ['a', 'b']
+    const batchOf = (codes: number[]): Batch => ({
+      length: codes.length,
+      columns: new Map([['c', { type: 'string', codes: Int32Array.from(codes), dictionary }]]),
+    })
+    const encoder = new OneHotEncoder({ column: 'c', maxCategories: 1 })
+    encoder.partialFit(batchOf([0, 0, 1]))
+    expect(rows(encoder, batchOf([0, 1]))).toEqual([
+      [1, 0],
+      [0, 1],
+    ])
+    encoder.partialFit(batchOf([1, 1]))
+    expect(encoder.categories).toEqual(['b'])
+    expect(rows(encoder, batchOf([0, 1]))).toEqual([
+      [0, 1],
+      [1, 0],
+    ])
+    dictionary.push('c')
+    encoder.partialFit(batchOf([2, 2, 2, 2]))
+    expect(rows(encoder, batchOf([2]))).toEqual([[1, 0]])
+    // Grown after the codes were resolved: code 3 must not read a stale slot.
+    dictionary.push('d')
+    expect(rows(encoder, batchOf([2, 3]))).toEqual([
+      [1, 0],
+      [0, 1],
+    ])
+  })
+
   it('encodes numeric codes in numeric order, ignoring nulls and non-finite values', () => {
     const batch = batchFromRecords({ fields: [{ name: 'h', type: 'int', nullable: true }] }, [
       { h: 10 },

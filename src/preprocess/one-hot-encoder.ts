@@ -69,8 +69,12 @@ export class OneHotEncoder implements Transformer {
   #valueType: CategoryValueType | undefined
   readonly #counts = new Map<string | number, number>()
   #vocabulary: Vocabulary | undefined
-  /** Per-batch scratch: dictionary code → count (partialFit) or → output slot (transform); grown, never shrunk. */
-  #scratch = new Int32Array(0)
+  /** partialFit scratch: dictionary code → count in this batch; grown, never shrunk. */
+  #countOfCode = new Int32Array(0)
+  /** transform scratch: dictionary code → output slot, valid for `#slotsFor` (its first `#slotsLength` entries). */
+  #slotOfCode = new Int32Array(0)
+  #slotsFor: readonly string[] | undefined
+  #slotsLength = 0
 
   /** Parameters are checked here rather than at the first fit: the column decides the pipeline's wiring. */
   constructor(params: OneHotEncoderParams) {
@@ -110,7 +114,8 @@ export class OneHotEncoder implements Transformer {
     const counts = this.#counts
     if (column.type === 'string') {
       const { codes, dictionary } = column
-      const perCode = this.#scratchOf(dictionary.length)
+      if (this.#countOfCode.length < dictionary.length) this.#countOfCode = new Int32Array(dictionary.length * 2)
+      const perCode = this.#countOfCode
       perCode.fill(0, 0, dictionary.length)
       for (let i = 0; i < batch.length; i++) {
         const code = codes[i]!
@@ -133,6 +138,7 @@ export class OneHotEncoder implements Transformer {
     }
     this.#valueType = valueType
     this.#vocabulary = undefined
+    this.#slotsFor = undefined
   }
 
   merge(other: Transformer): void {
@@ -151,6 +157,7 @@ export class OneHotEncoder implements Transformer {
     for (const [key, n] of other.#counts) this.#counts.set(key, (this.#counts.get(key) ?? 0) + n)
     this.#valueType = other.#valueType
     this.#vocabulary = undefined
+    this.#slotsFor = undefined
   }
 
   outputNames(): string[] {
@@ -171,9 +178,7 @@ export class OneHotEncoder implements Transformer {
     }
     if (column.type === 'string') {
       const { codes, dictionary } = column
-      // Resolve each distinct string once per batch; the row loop then only indexes a typed array.
-      const slotOfCode = this.#scratchOf(dictionary.length)
-      for (let code = 0; code < dictionary.length; code++) slotOfCode[code] = slotOf.get(dictionary[code]!) ?? other
+      const slotOfCode = this.#slots(dictionary, slotOf, other)
       for (let i = 0, base = offset; i < batch.length; i++, base += stride) {
         const code = codes[i]!
         writeIndicator(out, base, width, code < 0 ? other : slotOfCode[code]!)
@@ -241,9 +246,18 @@ export class OneHotEncoder implements Transformer {
     }
   }
 
-  #scratchOf(size: number): Int32Array {
-    if (this.#scratch.length < size) this.#scratch = new Int32Array(Math.max(size, this.#scratch.length * 2))
-    return this.#scratch
+  /**
+   * Output slot of every dictionary code, so the row loop only indexes a typed array. Readers that share one
+   * dictionary across batches pay for the lookups once; a dictionary that grew in place is resolved again.
+   */
+  #slots(dictionary: readonly string[], slotOf: ReadonlyMap<string | number, number>, other: number): Int32Array {
+    if (this.#slotsFor === dictionary && this.#slotsLength === dictionary.length) return this.#slotOfCode
+    if (this.#slotOfCode.length < dictionary.length) this.#slotOfCode = new Int32Array(dictionary.length * 2)
+    const slots = this.#slotOfCode
+    for (let code = 0; code < dictionary.length; code++) slots[code] = slotOf.get(dictionary[code]!) ?? other
+    this.#slotsFor = dictionary
+    this.#slotsLength = dictionary.length
+    return slots
   }
 
   #vocab(): Vocabulary {

@@ -157,10 +157,13 @@ export class Pipeline {
   }
 
   /** Features for every row of `batch` as one row-major matrix; each step writes its slice of every row. */
-  transform(batch: Batch): DenseMatrix {
+  transform(batch: Batch, buffer?: Float32Array): DenseMatrix {
     const cols = this.nFeatures
     this.#checkBatch(batch)
-    const data = new Float32Array(batch.length * cols)
+    const size = batch.length * cols
+    // A caller-owned buffer (the training loop's) avoids one large allocation per batch; steps overwrite their
+    // whole slice, so stale values cannot leak through.
+    const data = buffer !== undefined && buffer.length >= size ? buffer.subarray(0, size) : new Float32Array(size)
     let offset = 0
     for (const step of this.steps) {
       step.transform(batch, data, cols, offset)

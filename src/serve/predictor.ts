@@ -86,7 +86,10 @@ function readInstances(body: unknown): unknown[] {
     ])
   }
   if (instances.length > MAX_INSTANCES) {
-    throw new ScalemlError('PAYLOAD_TOO_LARGE', `At most ${MAX_INSTANCES} instances per request; got ${instances.length}.`)
+    throw new ScalemlError(
+      'PAYLOAD_TOO_LARGE',
+      `At most ${MAX_INSTANCES} instances per request; got ${instances.length}.`,
+    )
   }
   return instances
 }

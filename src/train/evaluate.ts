@@ -4,8 +4,8 @@
  * @module
  */
 import type { Source } from '../data/source.js'
-import type { SupervisedEstimator } from '../models/estimator.js'
 import { ClassificationMetrics, RegressionMetrics } from '../metrics/evaluate.js'
+import type { SupervisedEstimator } from '../models/estimator.js'
 import type { Pipeline } from '../preprocess/pipeline.js'
 import { extractLabels } from './labels.js'
 import type { ProgressListener } from './progress.js'
@@ -31,12 +31,18 @@ export async function evaluateStream(
   options: EvaluateStreamOptions,
 ): Promise<EvaluateStreamResult> {
   let rows = 0
+  let buffer: Float32Array = new Float32Array(0)
+  const features = (batch: Parameters<Pipeline['transform']>[0]) => {
+    const X = pipeline.transform(batch, buffer)
+    if (X.data.buffer !== buffer.buffer) buffer = X.data
+    return X
+  }
   if (model.task === 'classification') {
     const metrics = new ClassificationMetrics({ classes: model.classes })
     for await (const raw of source) {
       const { batch, y } = extractLabels(raw, options.targetColumn)
       if (batch.length === 0) continue
-      metrics.update(y, model.predictProba(pipeline.transform(batch)))
+      metrics.update(y, model.predictProba(features(batch)))
       rows += batch.length
       options.onProgress?.({ phase: 'evaluate', rows, totalRows: options.totalRows })
     }
@@ -48,7 +54,7 @@ export async function evaluateStream(
   for await (const raw of source) {
     const { batch, y } = extractLabels(raw, options.targetColumn)
     if (batch.length === 0) continue
-    metrics.update(y, model.predict(pipeline.transform(batch)))
+    metrics.update(y, model.predict(features(batch)))
     rows += batch.length
     options.onProgress?.({ phase: 'evaluate', rows, totalRows: options.totalRows })
   }

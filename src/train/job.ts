@@ -5,13 +5,14 @@
  * @module
  */
 import { ScalemlError } from '../core/errors.js'
-import { validateParams } from '../core/params.js'
+import { parseParamAssignments } from '../core/params.js'
 import type { Field, Schema } from '../data/batch.js'
+import { findNonNumeric } from '../data/checks.js'
 import { fingerprintFiles } from '../data/fingerprint.js'
 import type { Source } from '../data/source.js'
 import { describeFile, openFileSource } from '../data/sources/file-source.js'
 import { filterRows, isHoldoutRow, parseHoldout, resolveTimeCutoff } from '../data/split.js'
-import { MODEL_CATALOG, createModel } from '../models/catalog.js'
+import { modelEntry } from '../models/catalog.js'
 import type { SupervisedEstimator } from '../models/estimator.js'
 import { autoPipeline } from '../preprocess/auto-pipeline.js'
 import type { Pipeline } from '../preprocess/pipeline.js'
@@ -19,7 +20,7 @@ import { evaluateStream } from './evaluate.js'
 import { extractLabels } from './labels.js'
 import { fitStream } from './loop.js'
 import type { ProgressListener } from './progress.js'
-import { TARGET_COLUMN, resolveTarget } from './target.js'
+import { quoteIdent, resolveTarget, TARGET_COLUMN } from './target.js'
 
 /** What to train. Mirrors `scaleml train` flags. */
 export interface TrainJobOptions {
@@ -33,6 +34,11 @@ export interface TrainJobOptions {
   readonly model?: string
   /** Hyperparameters (already parsed). */
   readonly params?: Readonly<Record<string, unknown>>
+  /**
+   * Hyperparameters as `key=value` text (CLI `--param`; camelCase or snake_case keys), parsed with the constraint
+   * table of the model finally chosen. Applied over `params`.
+   */
+  readonly paramAssignments?: readonly string[]
   readonly epochs?: number
   readonly batchSize?: number
   /** `time:<column>:<fraction>` or `random:<fraction>`; none → no holdout metrics. */
@@ -60,7 +66,10 @@ export interface TrainJobResult {
     readonly seed: number
     readonly epochs: number
   }
+  /** Wall time of the whole job. */
   readonly seconds: number
+  /** Wall time of each phase: the preprocessing pass, the training epochs, the holdout evaluation. */
+  readonly timings: { readonly fitPipeline: number; readonly train: number; readonly evaluate: number }
 }
 
 /** Runs a training job end to end. */
@@ -77,11 +86,15 @@ export async function trainJob(options: TrainJobOptions): Promise<TrainJobResult
   }
   const { schema, rows: totalRows } = await describeFile(options.data)
   const target = resolveTarget(options.target, schema)
-  const features = options.features?.length
-    ? [...options.features]
+  const specs = (options.features?.length ? options.features : undefined)?.map(parseFeatureSpec)
+  const features = specs
+    ? specs.map((f) => f.name)
     : schema.fields.map((f) => f.name).filter((name) => !target.columns.includes(name))
   if (features.length === 0) {
-    throw new ScalemlError('INVALID_ARGUMENT', `No features left: the target '${target.expression}' reads every column.`)
+    throw new ScalemlError(
+      'INVALID_ARGUMENT',
+      `No features left: the target '${target.expression}' reads every column.`,
+    )
   }
   for (const name of features) {
     if (target.columns.includes(name)) {
@@ -90,16 +103,22 @@ export async function trainJob(options: TrainJobOptions): Promise<TrainJobResult
         `The feature '${name}' is read by the target '${target.expression}'; training on it would leak the label.`,
       )
     }
+    if (!schema.fields.some((f) => f.name === name)) {
+      throw new ScalemlError(
+        'UNKNOWN_COLUMN',
+        `The feature '${name}' is not a column of ${options.data}. Columns: ${schema.fields.map((f) => f.name).join(', ')}.`,
+      )
+    }
   }
-  const pipeline = autoPipeline(schema, features)
+  const casts = await declaredTypeCasts(options.data, schema, specs ?? [])
 
   const split = await planSplit(options, schema, seed, totalRows)
   const open = (where: string | undefined): Promise<Source> =>
     Promise.resolve(
       openFileSource({
         path: options.data,
-        columns: features,
-        expressions: [{ name: TARGET_COLUMN, sql: target.sql }],
+        columns: features.filter((name) => !casts.some((c) => c.name === name)),
+        expressions: [...casts, { name: TARGET_COLUMN, sql: target.sql }],
         ...(where === undefined ? {} : { where }),
         batchSize,
       }),
@@ -108,8 +127,11 @@ export async function trainJob(options: TrainJobOptions): Promise<TrainJobResult
   const testSource = split.hasTest ? split.wrapTest(await open(split.testWhere)) : undefined
 
   try {
-    const targetField = (await trainSource.schema()).fields.find((f) => f.name === TARGET_COLUMN)
-    if (!targetField) throw new ScalemlError('INVALID_EXPRESSION', `The target '${target.expression}' produced no column.`)
+    const sourceSchema = await trainSource.schema()
+    const pipeline = autoPipeline(sourceSchema, features)
+    const targetField = sourceSchema.fields.find((f) => f.name === TARGET_COLUMN)
+    if (!targetField)
+      throw new ScalemlError('INVALID_EXPRESSION', `The target '${target.expression}' produced no column.`)
     if (targetField.type === 'string' || targetField.type === 'timestamp') {
       throw new ScalemlError(
         'INVALID_EXPRESSION',
@@ -118,10 +140,17 @@ export async function trainJob(options: TrainJobOptions): Promise<TrainJobResult
     }
     const targetKind = targetField.type === 'bool' ? 'boolean' : 'numeric'
     const modelKind = options.model ?? (targetKind === 'boolean' ? 'sgd-classifier' : 'sgd-regressor')
-    const model = createModel(modelKind, { seed, ...(options.params ?? {}) }) as SupervisedEstimator
-    // Parameters are checked now rather than on the first partialFit, which comes after a full pass over the data.
-    validateParams(modelKind, MODEL_CATALOG[modelKind as keyof typeof MODEL_CATALOG].constraints, model.params)
+    const entry = modelEntry(modelKind)
+    const params = {
+      seed,
+      ...(options.params ?? {}),
+      ...parseParamAssignments(modelKind, entry.constraints, options.paramAssignments ?? []),
+    }
+    // Checked now rather than on the first partialFit, which comes only after a full pass over the data.
+    entry.validate(params)
+    const model = entry.create(params)
 
+    const fitStarted = performance.now()
     // Pass 1: preprocessing statistics and the label values, in one streaming read.
     const labelValues = new Set<number>()
     let trainRows = 0
@@ -134,10 +163,15 @@ export async function trainJob(options: TrainJobOptions): Promise<TrainJobResult
       options.onProgress?.({ phase: 'fit-pipeline', rows: trainRows, totalRows: fitTotal })
     }
     if (trainRows === 0) {
-      throw new ScalemlError('EMPTY_SOURCE', `No training rows with a non-null target in ${options.data}${split.describe}.`)
+      throw new ScalemlError(
+        'EMPTY_SOURCE',
+        `No training rows with a non-null target in ${options.data}${split.describe}.`,
+      )
     }
-    const classes = model.task === 'classification' ? checkClasses(labelValues, target.expression, targetKind) : undefined
+    const classes =
+      model.task === 'classification' ? checkClasses(labelValues, target.expression, targetKind) : undefined
 
+    const trainStarted = performance.now()
     await fitStream(model, pipeline, trainSource, {
       epochs,
       targetColumn: TARGET_COLUMN,
@@ -146,6 +180,7 @@ export async function trainJob(options: TrainJobOptions): Promise<TrainJobResult
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     })
 
+    const evaluateStarted = performance.now()
     let metrics: Record<string, number> = {}
     let holdoutRows = 0
     if (testSource) {
@@ -157,7 +192,10 @@ export async function trainJob(options: TrainJobOptions): Promise<TrainJobResult
       metrics = evaluation.metrics
       holdoutRows = evaluation.rows
       if (holdoutRows === 0) {
-        throw new ScalemlError('EMPTY_SOURCE', `The holdout '${options.holdout}' selected no rows with a non-null target.`)
+        throw new ScalemlError(
+          'EMPTY_SOURCE',
+          `The holdout '${options.holdout}' selected no rows with a non-null target.`,
+        )
       }
     }
 
@@ -188,6 +226,11 @@ export async function trainJob(options: TrainJobOptions): Promise<TrainJobResult
         epochs,
       },
       seconds: (performance.now() - started) / 1000,
+      timings: {
+        fitPipeline: (trainStarted - fitStarted) / 1000,
+        train: (evaluateStarted - trainStarted) / 1000,
+        evaluate: (performance.now() - evaluateStarted) / 1000,
+      },
     }
   } finally {
     await trainSource.close()
@@ -206,7 +249,12 @@ interface SplitPlan {
   wrapTest(source: Source): Source
 }
 
-async function planSplit(options: TrainJobOptions, schema: Schema, seed: number, totalRows: number): Promise<SplitPlan> {
+async function planSplit(
+  options: TrainJobOptions,
+  schema: Schema,
+  seed: number,
+  totalRows: number,
+): Promise<SplitPlan> {
   const identity = (s: Source) => s
   if (!options.holdout) {
     return { expectedTrainRows: totalRows, describe: '', hasTest: false, wrapTrain: identity, wrapTest: identity }
@@ -260,4 +308,66 @@ function checkClasses(values: Set<number>, expression: string, kind: 'boolean' |
     )
   }
   return classes
+}
+
+/** How a feature is to be treated when its file type says otherwise: `distance:numeric`, `airline_id:categorical`. */
+export type FeatureKind = 'numeric' | 'categorical'
+
+/** A feature name with an optional declared kind. */
+export interface FeatureSpec {
+  readonly name: string
+  readonly kind?: FeatureKind
+}
+
+/** Parses `name` or `name:numeric|categorical`. */
+export function parseFeatureSpec(spec: string): FeatureSpec {
+  const colon = spec.lastIndexOf(':')
+  if (colon > 0) {
+    const kind = spec.slice(colon + 1)
+    if (kind === 'numeric' || kind === 'categorical') return { name: spec.slice(0, colon), kind }
+  }
+  return { name: spec }
+}
+
+/**
+ * Columns whose declared kind differs from the file's type become computed columns: a string column declared
+ * numeric is cast to DOUBLE after checking every value is a number (else INVALID_DATA naming the row and value);
+ * a number declared categorical is read as text.
+ */
+async function declaredTypeCasts(
+  data: string,
+  schema: Schema,
+  specs: readonly FeatureSpec[],
+): Promise<{ name: string; sql: string }[]> {
+  const casts: { name: string; sql: string }[] = []
+  for (const spec of specs) {
+    const field = schema.fields.find((f) => f.name === spec.name)
+    if (!field || !spec.kind) continue
+    const ident = quoteIdent(field.name)
+    if (spec.kind === 'numeric') {
+      if (field.type === 'string') {
+        const bad = await findNonNumeric(data, field.name)
+        if (bad) {
+          throw new ScalemlError(
+            'INVALID_DATA',
+            `The feature '${field.name}' is declared numeric but row ${bad.row} of ${data} holds ${JSON.stringify(bad.value)}, which is not a number.`,
+            [
+              {
+                code: 'invalid_type',
+                path: ['row', bad.row, field.name],
+                message: 'expected a number',
+                received: bad.value,
+              },
+            ],
+          )
+        }
+        casts.push({ name: field.name, sql: `CAST(${ident} AS DOUBLE)` })
+      } else if (field.type === 'timestamp') {
+        casts.push({ name: field.name, sql: `CAST(epoch_ms(${ident}) AS DOUBLE)` })
+      }
+    } else if (field.type !== 'string') {
+      casts.push({ name: field.name, sql: `CAST(${ident} AS VARCHAR)` })
+    }
+  }
+  return casts
 }

@@ -42,12 +42,15 @@ export async function fitStream(
 ): Promise<FitStreamResult> {
   const epochs = options.epochs ?? 1
   let rowsPerEpoch = 0
+  // One feature buffer for the whole fit: the largest allocation per batch otherwise.
+  let buffer: Float32Array = new Float32Array(0)
   for (let epoch = 1; epoch <= epochs; epoch++) {
     let rows = 0
     for await (const raw of source) {
       const { batch, y } = extractLabels(raw, options.targetColumn)
       if (batch.length === 0) continue
-      const X = pipeline.transform(batch)
+      const X = pipeline.transform(batch, buffer)
+      if (X.data.buffer !== buffer.buffer) buffer = X.data
       if (model.task === 'classification') {
         model.partialFit(X, y, options.classes ? { classes: options.classes } : {})
       } else {

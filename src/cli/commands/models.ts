@@ -53,11 +53,21 @@ export function registerModelsCommands(program: Command): void {
         return
       }
       const out = process.stdout
-      out.write(`${manifest.name}:${manifest.version}  ${manifest.modelKind} (${manifest.task})  created ${manifest.created}\n`)
+      out.write(
+        `${manifest.name}:${manifest.version}  ${manifest.modelKind} (${manifest.task})  created ${manifest.created}\n`,
+      )
       if (manifest.target) out.write(`target: ${manifest.target.expression}\n`)
-      out.write(`inputs: ${manifest.inputSchema.map((f) => `${f.name} ${f.type}${f.nullable ? '?' : ''}`).join(', ')}\n`)
+      out.write(
+        `inputs: ${manifest.inputSchema.map((f) => `${f.name} ${f.type}${f.nullable ? '?' : ''}`).join(', ')}\n`,
+      )
       out.write(`params: ${JSON.stringify(manifest.params)}\n`)
-      out.write(`metrics: ${Object.entries(manifest.metrics).map(([k, v]) => `${k}=${formatNumber(v)}`).join(' ') || 'none'}\n`)
+      out.write(
+        `metrics: ${
+          Object.entries(manifest.metrics)
+            .map(([k, v]) => `${k}=${formatNumber(v)}`)
+            .join(' ') || 'none'
+        }\n`,
+      )
       out.write(`lineage: ${JSON.stringify(manifest.lineage)}\n`)
       out.write(`files:\n`)
       for (const f of manifest.files) out.write(`  ${f.path}  ${f.bytes} bytes  sha256 ${f.sha256.slice(0, 16)}…\n`)

@@ -3,8 +3,10 @@
  * then serve it and print a request to try.
  * @module
  */
+
+import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import type { Command } from 'commander'
 import { isScalemlError } from '../../core/errors.js'
 import { openRegistry } from '../../registry/registry.js'
@@ -21,8 +23,10 @@ export const QUICKSTART_MODEL = 'flights-delay'
 
 /** Where npm installed vega-datasets' 3M-row flights file. */
 export function flightsParquetPath(): string {
-  const require = createRequire(import.meta.url)
-  return join(require.resolve('vega-datasets/package.json'), '..', 'data', 'flights-3m.parquet')
+  // The package's exports map hides package.json, so find its root from the entry point.
+  let dir = dirname(createRequire(import.meta.url).resolve('vega-datasets'))
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir)
+  return join(dir, 'data', 'flights-3m.parquet')
 }
 
 /** Adds `quickstart` to the program. */
@@ -42,7 +46,9 @@ export function registerQuickstartCommand(program: Command): void {
         process.stderr.write(`${QUICKSTART_MODEL} is registered in ${home}; reusing it.\n`)
       } else {
         const data = flightsParquetPath()
-        process.stderr.write(`training ${QUICKSTART_MODEL} on ${data} (target "delay > 15", last 10% by date held out)\n`)
+        process.stderr.write(
+          `training ${QUICKSTART_MODEL} on ${data} (target "delay > 15", last 10% by date held out)\n`,
+        )
         const progress = createProgress(true)
         let result: Awaited<ReturnType<typeof trainJob>>
         try {
@@ -68,8 +74,13 @@ export function registerQuickstartCommand(program: Command): void {
       }
       if (!flags.serve) return
       const models = await loadServableModels(registry)
-      const port = parseInteger('--port', flags.port)
-      const server = await startServer({ models, port, host: flags.host, log: false })
+      const server = await startServer({
+        models,
+        port: parseInteger('--port', flags.port),
+        host: flags.host,
+        log: false,
+      })
+      const port = Number(new URL(server.url).port)
       process.stdout.write(
         `\nscaleml is serving ${[...models.values()].map((m) => `${m.name}:${m.version}`).join(', ')} on ${server.url}\nTry:\n\n${exampleCurl(port)}\n\n(Ctrl-C stops the server)\n`,
       )

@@ -27,8 +27,15 @@ export function registerServeCommand(program: Command): void {
     .action(async (flags: ServeFlags) => {
       const registry = await openRegistry({ home: resolveHome(flags.home) })
       const models = await loadServableModels(registry)
-      const server = await startServer({ models, port: parseInteger('--port', flags.port), host: flags.host, log: flags.log === true })
-      process.stderr.write(`serving ${[...models.values()].map((m) => `${m.name}:${m.version}`).join(', ') || 'no models'} on ${server.url}\n`)
+      const server = await startServer({
+        models,
+        port: parseInteger('--port', flags.port),
+        host: flags.host,
+        log: flags.log === true,
+      })
+      process.stderr.write(
+        `serving ${[...models.values()].map((m) => `${m.name}:${m.version}`).join(', ') || 'no models'} on ${server.url}\n`,
+      )
       await server.closed
     })
 }

@@ -12,7 +12,8 @@ export function collect(value: string, previous: string[]): string[] {
 /** Parses an integer flag or throws naming the flag. */
 export function parseInteger(flag: string, raw: string): number {
   const value = Number(raw)
-  if (!Number.isInteger(value)) throw new ScalemlError('INVALID_ARGUMENT', `${flag} expects a whole number; got '${raw}'.`)
+  if (!Number.isInteger(value))
+    throw new ScalemlError('INVALID_ARGUMENT', `${flag} expects a whole number; got '${raw}'.`)
   return value
 }
 

@@ -4,7 +4,6 @@
  */
 import type { Command } from 'commander'
 import { ScalemlError } from '../../core/errors.js'
-import { parseParamAssignments } from '../../core/params.js'
 import { MODEL_CATALOG } from '../../models/catalog.js'
 import { trainJob } from '../../train/job.js'
 import { formatNumber, printJson } from '../output.js'
@@ -51,12 +50,11 @@ export function registerTrainCommand(program: Command): void {
     .action(async (flags: TrainFlags) => {
       const modelName = flags.model
       if (modelName !== undefined && !(modelName in MODEL_CATALOG)) {
-        throw new ScalemlError('INVALID_ARGUMENT', `Unknown model '${modelName}'. Known models: ${Object.keys(MODEL_CATALOG).join(', ')}.`)
+        throw new ScalemlError(
+          'INVALID_ARGUMENT',
+          `Unknown model '${modelName}'. Known models: ${Object.keys(MODEL_CATALOG).join(', ')}.`,
+        )
       }
-      const params =
-        flags.param.length > 0
-          ? parseParamAssignments(modelName ?? 'model', MODEL_CATALOG[(modelName ?? 'sgd-classifier') as keyof typeof MODEL_CATALOG].constraints, flags.param)
-          : {}
       const progress = createProgress(!flags.json)
       const started = performance.now()
       let result: Awaited<ReturnType<typeof trainJob>>
@@ -64,9 +62,16 @@ export function registerTrainCommand(program: Command): void {
         result = await trainJob({
           data: flags.data,
           target: flags.target,
-          ...(flags.features ? { features: flags.features.split(',').map((f) => f.trim()).filter(Boolean) } : {}),
+          ...(flags.features
+            ? {
+                features: flags.features
+                  .split(',')
+                  .map((f) => f.trim())
+                  .filter(Boolean),
+              }
+            : {}),
           ...(modelName ? { model: modelName } : {}),
-          params,
+          paramAssignments: flags.param,
           epochs: parseInteger('--epochs', flags.epochs),
           batchSize: parseInteger('--batch-size', flags.batchSize),
           ...(flags.holdout ? { holdout: flags.holdout } : {}),
@@ -87,14 +92,17 @@ export function registerTrainCommand(program: Command): void {
         holdoutRows: result.holdout?.rows ?? 0,
         epochs: result.lineage.epochs,
         seconds,
-        rowsPerSecond: rowsSeen / result.seconds,
+        timings: result.timings,
+        rowsPerSecond: rowsSeen / result.timings.train,
         peakRssBytes: peakRssBytes(),
       }
       if (flags.json) {
         printJson(summary)
         return
       }
-      process.stdout.write(`registered ${ref.name}:${ref.version} (${result.modelKind}, ${result.features.length} features)\n`)
+      process.stdout.write(
+        `registered ${ref.name}:${ref.version} (${result.modelKind}, ${result.features.length} features)\n`,
+      )
       process.stdout.write(
         `trained on ${formatNumber(summary.rows)} rows × ${summary.epochs} epoch(s) in ${seconds.toFixed(1)} s (${formatNumber(Math.round(summary.rowsPerSecond))} rows/s), peak RSS ${(summary.peakRssBytes / 1048576).toFixed(0)} MiB\n`,
       )
@@ -116,6 +124,9 @@ export function peakRssBytes(): number {
 function defaultModelName(data: string): string {
   const base = data.split(/[\\/]/).pop() ?? 'model'
   const stem = base.replace(/\.(parquet|csv|tsv|csv\.gz)$/i, '').replace(/[*?[\]{}]/g, '')
-  const name = stem.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '')
+  const name = stem
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[^a-z0-9]+/, '')
   return name.length > 0 ? name.slice(0, 64) : 'model'
 }

@@ -3,9 +3,9 @@
  * batches of a fixed size, copying numbers in bulk and dictionary-encoding strings without decoding every row.
  *
  * The query must select each column through `readExpression` (duckdb-sql.ts): DOUBLE for numeric columns, VARCHAR for
- * strings. Memory is one batch being filled plus the chunk DuckDB is handing over.
+ * strings. Memory is one batch being filled plus two DuckDB chunks (the one being copied and the next, prefetched).
  *
- * Speed relies on two details of `@duckdb/node-api` that its typings mark private: a DOUBLE vector keeps its values
+ * Speed relies on three details of `@duckdb/node-api` that its typings mark private: a DOUBLE vector keeps its values
  * in `items` (a `Float64Array` over DuckDB's memory), every vector keeps its validity mask in `validity.data`, and a
  * VARCHAR vector keeps DuckDB's 16-byte string headers in `dataView`. Each is checked per chunk; when a release
  * changes them, reading falls back to the public `getItem` (correct, several times slower), and the test of
@@ -22,7 +22,7 @@ export interface ReadColumn {
   readonly type: ColumnType
 }
 
-/** Which fast paths the last chunk read could use (for tests and diagnostics). */
+/** Which fast paths apply with the installed `@duckdb/node-api` (for tests and diagnostics). */
 export interface FastPathReport {
   readonly doubles: boolean
   readonly validity: boolean
@@ -31,6 +31,12 @@ export interface FastPathReport {
 
 const LITTLE_ENDIAN = endianness() === 'LE'
 const textDecoder = new TextDecoder()
+
+/** Options of {@link streamBatches}. */
+export interface StreamOptions {
+  /** Use the vectors' private buffers when they are as expected (default true; false tests the fallback). */
+  readonly fastPath?: boolean
+}
 
 /**
  * Runs `sql` on `connection` as a streaming query and yields batches of `batchSize` rows (the last one shorter).
@@ -41,7 +47,9 @@ export async function* streamBatches(
   sql: string,
   columns: readonly ReadColumn[],
   batchSize: number,
+  options: StreamOptions = {},
 ): AsyncGenerator<Batch> {
+  const fast = options.fastPath ?? true
   const result = await connection.stream(sql)
   const builders = columns.map((c) =>
     c.type === 'string' ? new StringColumnBuilder(batchSize) : new NumericColumnBuilder(c.type, batchSize),
@@ -58,7 +66,7 @@ export async function* streamBatches(
       pending = result.fetchChunk()
       const n = chunk.rowCount
       for (let j = 0; j < builders.length; j++) {
-        views[j] = builders[j]!.kind === 'string' ? stringView(chunk, j, n) : doubleView(chunk, j, n)
+        views[j] = builders[j]!.kind === 'string' ? stringView(chunk, j, n, fast) : doubleView(chunk, j, n, fast)
       }
       let offset = 0
       while (offset < n) {
@@ -99,8 +107,8 @@ export async function probeFastPath(connection: DuckDBConnection): Promise<FastP
   const result = await connection.stream(`SELECT CAST(NULL AS DOUBLE) AS d, CAST(NULL AS VARCHAR) AS s FROM range(3)`)
   const chunk = await result.fetchChunk()
   if (chunk === null) return { doubles: false, validity: false, strings: false }
-  const d = doubleView(chunk, 0, chunk.rowCount)
-  const s = stringView(chunk, 1, chunk.rowCount)
+  const d = doubleView(chunk, 0, chunk.rowCount, true)
+  const s = stringView(chunk, 1, chunk.rowCount, true)
   return { doubles: d.fast, validity: d.valid !== null && s.valid !== null, strings: s.words !== null }
 }
 
@@ -117,7 +125,7 @@ interface DoubleView {
 interface StringView {
   readonly vector: DuckDBVector
   /** DuckDB's string headers as 4 words per row (length, then inline bytes or prefix + pointer); null = slow path. */
-  readonly words: Uint32Array | null
+  readonly words: Int32Array | null
   readonly bytes: Uint8Array | null
   readonly valid: Uint8Array | null
 }
@@ -149,25 +157,25 @@ function slowValidity(vector: DuckDBVector, n: number): Uint8Array | null {
   return valid
 }
 
-function doubleView(chunk: DuckDBDataChunk, column: number, n: number): DoubleView {
+function doubleView(chunk: DuckDBDataChunk, column: number, n: number, fast: boolean): DoubleView {
   const vector = chunk.getColumnVector(column)
-  const items = (vector as unknown as VectorInternals).items
-  const valid = validityBytes(vector)
+  const items = fast ? (vector as unknown as VectorInternals).items : undefined
+  const valid = fast ? validityBytes(vector) : undefined
   if (items instanceof Float64Array && items.length >= n && valid !== undefined) return { items, valid, fast: true }
   const copy = new Float64Array(n)
   for (let i = 0; i < n; i++) copy[i] = (vector.getItem(i) as number | null) ?? Number.NaN
   return { items: copy, valid: slowValidity(vector, n), fast: false }
 }
 
-function stringView(chunk: DuckDBDataChunk, column: number, n: number): StringView {
+function stringView(chunk: DuckDBDataChunk, column: number, n: number, fast: boolean): StringView {
   const vector = chunk.getColumnVector(column)
-  const view = (vector as unknown as VectorInternals).dataView
-  const valid = validityBytes(vector)
+  const view = fast ? (vector as unknown as VectorInternals).dataView : undefined
+  const valid = fast ? validityBytes(vector) : undefined
   if (LITTLE_ENDIAN && view instanceof DataView && view.byteOffset % 4 === 0 && view.byteLength >= n * 16) {
     if (valid !== undefined) {
       return {
         vector,
-        words: new Uint32Array(view.buffer, view.byteOffset, n * 4),
+        words: new Int32Array(view.buffer, view.byteOffset, n * 4),
         bytes: new Uint8Array(view.buffer, view.byteOffset, n * 16),
         valid,
       }
@@ -225,7 +233,8 @@ class NumericColumnBuilder {
  * Dictionary-encodes a VARCHAR column per batch. Strings of up to 12 bytes live inside DuckDB's 16-byte header, so
  * the header itself is the key: an open-addressing table over its four words finds the code without decoding, and
  * only the first occurrence in a batch is decoded. Longer strings are stored behind a pointer whose value differs per
- * row even for equal strings, so they are decoded and looked up in a Map.
+ * row even for equal strings, so they are decoded and looked up in a Map. Words are handled as int32 throughout so
+ * that V8 keeps them unboxed.
  */
 class StringColumnBuilder {
   readonly kind = 'string'
@@ -234,13 +243,13 @@ class StringColumnBuilder {
   /** Open-addressing table: slot → code, -1 empty. */
   #slots: Int32Array
   /** The four header words of each code's string (unused for codes of long strings). */
-  #keys: Uint32Array
+  #keys: Int32Array
   #long = new Map<string, number>()
 
   constructor(readonly capacity: number) {
     this.#codes = new Int32Array(capacity)
     this.#slots = new Int32Array(1024).fill(-1)
-    this.#keys = new Uint32Array(512 * 4)
+    this.#keys = new Int32Array(512 * 4)
   }
 
   append(view: StringView, offset: number, count: number, at: number): void {
@@ -248,64 +257,69 @@ class StringColumnBuilder {
     const valid = view.valid
     const words = view.words
     const end = offset + count
+    let slots = this.#slots
+    let keys = this.#keys
     for (let i = offset; i < end; i++) {
+      const out = at + i - offset
       if (valid !== null && (valid[i >> 3]! & (1 << (i & 7))) === 0) {
-        codes[at + i - offset] = -1
+        codes[out] = -1
         continue
       }
       if (words === null) {
-        codes[at + i - offset] = this.#codeOfString(view.vector.getItem(i) as string)
+        codes[out] = this.#codeOfString(view.vector.getItem(i) as string)
         continue
       }
       const b = i << 2
       const length = words[b]!
       if (length > 12) {
-        codes[at + i - offset] = this.#codeOfString(view.vector.getItem(i) as string)
+        codes[out] = this.#codeOfString(view.vector.getItem(i) as string)
         continue
       }
       // DuckDB zero-fills inline padding; masking anyway keeps equal strings equal keys if that ever changes.
-      const w1 = (words[b + 1]! & byteMask(length)) >>> 0
-      const w2 = (words[b + 2]! & byteMask(length - 4)) >>> 0
-      const w3 = (words[b + 3]! & byteMask(length - 8)) >>> 0
-      codes[at + i - offset] = this.#codeOfInline(length, w1, w2, w3, view.bytes!, i)
+      const w1 = words[b + 1]! & MASK1[length]!
+      const w2 = words[b + 2]! & MASK2[length]!
+      const w3 = words[b + 3]! & MASK3[length]!
+      const mask = slots.length - 1
+      let h = hashKey(length, w1, w2, w3) & mask
+      let code: number
+      for (;;) {
+        code = slots[h]!
+        if (code < 0) {
+          code = this.#insert(length, w1, w2, w3, view.bytes!, i)
+          slots = this.#slots
+          keys = this.#keys
+          break
+        }
+        const k = code << 2
+        if (keys[k] === length && keys[k + 1] === w1 && keys[k + 2] === w2 && keys[k + 3] === w3) break
+        h = (h + 1) & mask
+      }
+      codes[out] = code
     }
   }
 
-  #codeOfInline(length: number, w1: number, w2: number, w3: number, bytes: Uint8Array, row: number): number {
-    let slots = this.#slots
-    let mask = slots.length - 1
-    let h = Math.imul(length ^ Math.imul(w1, 0x9e3779b1), 0x85ebca6b)
-    h = Math.imul(h ^ (h >>> 15) ^ w2, 0xc2b2ae35)
-    h = Math.imul(h ^ (h >>> 13) ^ w3, 0x27d4eb2f)
-    h = (h ^ (h >>> 16)) & mask
-    const keys = this.#keys
-    for (;;) {
-      const code = slots[h]!
-      if (code < 0) break
-      const k = code << 2
-      if (keys[k] === length && keys[k + 1] === w1 && keys[k + 2] === w2 && keys[k + 3] === w3) return code
-      h = (h + 1) & mask
-    }
+  /** Adds a new inline string: decodes it once, stores its key, grows the table past half full. */
+  #insert(length: number, w1: number, w2: number, w3: number, bytes: Uint8Array, row: number): number {
     const start = (row << 4) + 4
     const code = this.#add(textDecoder.decode(bytes.subarray(start, start + length)))
-    if (code * 2 >= slots.length) {
-      this.#grow()
-      slots = this.#slots
-      mask = slots.length - 1
-      h = Math.imul(length ^ Math.imul(w1, 0x9e3779b1), 0x85ebca6b)
-      h = Math.imul(h ^ (h >>> 15) ^ w2, 0xc2b2ae35)
-      h = Math.imul(h ^ (h >>> 13) ^ w3, 0x27d4eb2f)
-      h = (h ^ (h >>> 16)) & mask
-      while (slots[h]! >= 0) h = (h + 1) & mask
-    }
-    slots[h] = code
     const k = code << 2
-    const allKeys = this.#keys
-    allKeys[k] = length
-    allKeys[k + 1] = w1
-    allKeys[k + 2] = w2
-    allKeys[k + 3] = w3
+    const keys = this.#keys
+    keys[k] = length
+    keys[k + 1] = w1
+    keys[k + 2] = w2
+    keys[k + 3] = w3
+    if ((code + 1) * 2 > this.#slots.length) this.#grow()
+    else this.#place(this.#slots, code)
     return code
+  }
+
+  #place(slots: Int32Array, code: number): void {
+    const keys = this.#keys
+    const k = code << 2
+    const mask = slots.length - 1
+    let h = hashKey(keys[k]!, keys[k + 1]!, keys[k + 2]!, keys[k + 3]!) & mask
+    while (slots[h]! >= 0) h = (h + 1) & mask
+    slots[h] = code
   }
 
   #codeOfString(value: string): number {
@@ -321,7 +335,7 @@ class StringColumnBuilder {
     const code = this.#dictionary.length
     this.#dictionary.push(value)
     if ((code + 1) * 4 > this.#keys.length) {
-      const keys = new Uint32Array(this.#keys.length * 2)
+      const keys = new Int32Array(this.#keys.length * 2)
       keys.set(this.#keys)
       this.#keys = keys
     }
@@ -330,19 +344,10 @@ class StringColumnBuilder {
 
   /** Doubles the slot table and re-inserts every inline code (long-string codes have no slot). */
   #grow(): void {
-    const slots = new Int32Array(this.#slots.length * 2).fill(-1)
-    const mask = slots.length - 1
-    const keys = this.#keys
-    for (const code of this.#slots) {
-      if (code < 0) continue
-      const k = code << 2
-      let h = Math.imul(keys[k]! ^ Math.imul(keys[k + 1]!, 0x9e3779b1), 0x85ebca6b)
-      h = Math.imul(h ^ (h >>> 15) ^ keys[k + 2]!, 0xc2b2ae35)
-      h = Math.imul(h ^ (h >>> 13) ^ keys[k + 3]!, 0x27d4eb2f)
-      h = (h ^ (h >>> 16)) & mask
-      while (slots[h]! >= 0) h = (h + 1) & mask
-      slots[h] = code
-    }
+    const old = this.#slots
+    const slots = new Int32Array(old.length * 2).fill(-1)
+    const long = new Set<number>(this.#long.values())
+    for (let code = 0; code < this.#dictionary.length; code++) if (!long.has(code)) this.#place(slots, code)
     this.#slots = slots
   }
 
@@ -357,9 +362,27 @@ class StringColumnBuilder {
   }
 }
 
+/** Hash of a string header's four words (callers mask it to the table size). */
+function hashKey(length: number, w1: number, w2: number, w3: number): number {
+  let h = Math.imul(length ^ w1, 0x9e3779b1) ^ Math.imul(w2, 0x85ebca6b) ^ Math.imul(w3, 0xc2b2ae35)
+  h ^= h >>> 15
+  h = Math.imul(h, 0x2c1b3c6d)
+  return h ^ (h >>> 13)
+}
+
+/** For an inline string of length L, MASKn[L] keeps the bytes of header word n that belong to it (little-endian). */
+const MASK1 = new Int32Array(13)
+const MASK2 = new Int32Array(13)
+const MASK3 = new Int32Array(13)
+for (let length = 0; length <= 12; length++) {
+  MASK1[length] = byteMask(length)
+  MASK2[length] = byteMask(length - 4)
+  MASK3[length] = byteMask(length - 8)
+}
+
 /** Mask keeping the first `remaining` bytes of a little-endian word (all of them when ≥ 4, none when ≤ 0). */
 function byteMask(remaining: number): number {
-  if (remaining >= 4) return 0xffffffff
+  if (remaining >= 4) return -1
   if (remaining <= 0) return 0
   return (1 << (remaining * 8)) - 1
 }

@@ -180,14 +180,16 @@ class DuckDbFileSource implements FileSource {
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<Batch> {
-    if (this.#closed)
-      throw new ScalemlError('SOURCE_READ_FAILED', `cannot read '${this.description}': source is closed`)
+    const closed = () => new ScalemlError('SOURCE_READ_FAILED', `cannot read '${this.description}': source is closed`)
+    if (this.#closed) throw closed()
     let connection: DuckDBConnection | undefined
     try {
       connection = await this.#db.connect()
-      const batches = streamBatches(connection, this.#plan.sql, this.#plan.columns, this.#batchSize)
-      if (!this.#plan.empty) yield* batches
-      else for await (const batch of batches) yield { length: batch.length, columns: new Map() }
+      for await (const batch of streamBatches(connection, this.#plan.sql, this.#plan.columns, this.#batchSize)) {
+        // DuckDB keeps a running result alive after close; stop the pass instead of reading on.
+        if (this.#closed) throw closed()
+        yield this.#plan.empty ? { length: batch.length, columns: new Map() } : batch
+      }
     } catch (error) {
       if (isScalemlError(error)) throw error
       throw readFailed(this.description, error)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { isScalemlError, ScalemlError } from '../../core/errors.js'
+import { isScalemlError, type ScalemlError } from '../../core/errors.js'
 import { type DenseMatrix, fromRows } from '../../core/matrix.js'
 import { Random } from '../../core/random.js'
 import { SgdClassifier } from './sgd-classifier.js'
@@ -46,20 +46,26 @@ describe('SgdClassifier', () => {
     const { X, y } = problem(10)
     const error = catchError(() => model.partialFit(X, y, { classes: [0, 1] }))
     expect(error.code).toBe('INVALID_PARAM')
-    expect(error.message).toBe("The 'alpha' parameter of SgdClassifier must be a float in the range [0, inf). Got -1 instead.")
+    expect(error.message).toBe(
+      "The 'alpha' parameter of SgdClassifier must be a float in the range [0, inf). Got -1 instead.",
+    )
     expect(model.isFitted).toBe(false)
   })
 
   it('rejects unknown losses, eta0 = 0 with a non-optimal schedule, and alpha = 0 with optimal', () => {
     const { X, y } = problem(10)
-    const fit = (params: object) => () =>
+    const fitWith = (params: object) => () =>
       new SgdClassifier(params as Record<string, never>).partialFit(X, y, { classes: [0, 1] })
-    expect(catchError(fit({ loss: 'logistic' })).message).toMatch(/'loss' parameter of SgdClassifier must be one of/)
-    const eta = catchError(fit({ learningRate: 'constant' }))
+    expect(catchError(fitWith({ loss: 'logistic' })).message).toMatch(
+      /'loss' parameter of SgdClassifier must be one of/,
+    )
+    const eta = catchError(fitWith({ learningRate: 'constant' }))
     expect(eta.code).toBe('INVALID_PARAM')
     expect(eta.message).toMatch(/'eta0' parameter of SgdClassifier must be > 0 when learningRate is 'constant'/)
-    expect(catchError(fit({ alpha: 0 })).message).toMatch(/'alpha' parameter .* must be > 0 when learningRate is 'optimal'/)
-    expect(catchError(fit({ bogus: 1 })).message).toMatch(/SgdClassifier has no parameter 'bogus'/)
+    expect(catchError(fitWith({ alpha: 0 })).message).toMatch(
+      /'alpha' parameter .* must be > 0 when learningRate is 'optimal'/,
+    )
+    expect(catchError(fitWith({ bogus: 1 })).message).toMatch(/SgdClassifier has no parameter 'bogus'/)
   })
 
   it('needs classes on the first call, at least two, and the same ones later', () => {
@@ -70,7 +76,9 @@ describe('SgdClassifier', () => {
     model.partialFit(X, y, { classes: [1, 0, 1] })
     expect(model.classes).toEqual([0, 1])
     model.partialFit(X, y, { classes: [0, 1] })
-    expect(catchError(() => model.partialFit(X, y, { classes: [0, 2] })).message).toMatch(/differ from the classes \[0, 1\]/)
+    expect(catchError(() => model.partialFit(X, y, { classes: [0, 2] })).message).toMatch(
+      /differ from the classes \[0, 1\]/,
+    )
   })
 
   it('rejects labels outside the classes with INVALID_DATA naming the row, and leaves the model unchanged', () => {
@@ -115,6 +123,24 @@ describe('SgdClassifier', () => {
       /^X contains -Infinity at row 0, feature 0;/,
     )
     expect(model.isFitted).toBe(false)
+  })
+
+  it('on a NaN mid-batch of a fitted, shuffling model: names the first bad row and leaves model and shuffle state unchanged', () => {
+    const { X, y } = problem(300)
+    const model = new SgdClassifier({ seed: 4 })
+    const twin = new SgdClassifier({ seed: 4 })
+    model.partialFit(X, y, { classes: [0, 1] })
+    twin.partialFit(X, y, { classes: [0, 1] })
+    const bad = { ...X, data: X.data.slice() }
+    bad.data[3 * 250 + 1] = Number.POSITIVE_INFINITY
+    bad.data[3 * 120 + 2] = Number.NaN
+    const error = catchError(() => model.partialFit(bad, y))
+    expect(error.message).toMatch(/^X contains NaN at row 120, feature 2;/)
+    expect(model.coef).toEqual(twin.coef)
+    expect(model.t).toBe(twin.t)
+    model.partialFit(X, y)
+    twin.partialFit(X, y)
+    expect(model.coef).toEqual(twin.coef)
   })
 
   it('rejects y and sampleWeight of the wrong length (INVALID_INPUT) and non-finite weights (INVALID_DATA)', () => {
@@ -181,18 +207,18 @@ describe('SgdClassifier', () => {
 
   it('shuffles deterministically from the seed, and differently for another seed', () => {
     const { X, y } = problem(200)
-    const fit = (seed: number) => {
+    const fitWithSeed = (seed: number) => {
       const m = new SgdClassifier({ seed })
       m.partialFit(X, y, { classes: [0, 1] })
       m.partialFit(X, y)
       return m.coef
     }
-    expect(fit(11)).toEqual(fit(11))
-    expect(fit(11)).not.toEqual(fit(12))
+    expect(fitWithSeed(11)).toEqual(fitWithSeed(11))
+    expect(fitWithSeed(11)).not.toEqual(fitWithSeed(12))
     const unshuffled = new SgdClassifier({ shuffle: false })
     unshuffled.partialFit(X, y, { classes: [0, 1] })
     unshuffled.partialFit(X, y)
-    expect(unshuffled.coef).not.toEqual(fit(11))
+    expect(unshuffled.coef).not.toEqual(fitWithSeed(11))
   })
 
   it('round-trips through toJSON/fromJSON: same predictions, and training continues identically (shuffle state too)', () => {
@@ -228,7 +254,12 @@ describe('SgdClassifier', () => {
       'ARTIFACT_INVALID',
     )
     // Plain arrays (a JSON round trip without the artifact layer's binary files) are accepted.
-    const plain = JSON.parse(JSON.stringify({ ...json, state: { ...json.state, coef: Array.from(json.state.coef), intercept: Array.from(json.state.intercept) } }))
+    const plain = JSON.parse(
+      JSON.stringify({
+        ...json,
+        state: { ...json.state, coef: Array.from(json.state.coef), intercept: Array.from(json.state.intercept) },
+      }),
+    )
     expect(SgdClassifier.fromJSON(plain).predict(X)).toEqual(m.predict(X))
   })
 
@@ -238,12 +269,19 @@ describe('SgdClassifier', () => {
       [-1e30, 1e30],
     ])
     const model = new SgdClassifier({ penalty: 'none', learningRate: 'constant', eta0: 1e300, shuffle: false })
-    model.partialFit(fromRows([[1, 0], [0, 1]]), new Float64Array([0, 1]), { classes: [0, 1] })
+    model.partialFit(
+      fromRows([
+        [1, 0],
+        [0, 1],
+      ]),
+      new Float64Array([0, 1]),
+      { classes: [0, 1] },
+    )
     const coef = model.coef
     const t = model.t
     const error = catchError(() => model.partialFit(X, new Float64Array([1, 0])))
     expect(error.code).toBe('INVALID_DATA')
-    expect(error.message).toMatch(/weights became non-finite.*left unchanged.*Scale the features/)
+    expect(error.message).toMatch(/weights or margins became non-finite.*left unchanged.*Scale the features/)
     expect(model.coef).toEqual(coef)
     expect(model.t).toBe(t)
   })

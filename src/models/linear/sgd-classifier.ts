@@ -10,13 +10,14 @@ import type { DenseMatrix } from '../../core/matrix.js'
 import type { Constraints } from '../../core/params.js'
 import { oneOf } from '../../core/params.js'
 import type { Classifier, EstimatorJSON, PartialFitOptions } from '../estimator.js'
-import { LOSS_NAMES, type LossName } from './kernels/losses.js'
 import { linearScores, logisticProba, modifiedHuberProba } from './kernels/linear-predict.js'
+import { LOSS_NAMES, type LossName } from './kernels/losses.js'
 import type { LinearSgdState, LinearSgdStateJSON, SgdCommonParams } from './sgd-core.js'
 import {
   checkFeatures,
   checkLength,
   checkRowValues,
+  checkShape,
   createLinearState,
   linearStateFromJSON,
   linearStateToJSON,
@@ -135,7 +136,7 @@ export class SgdClassifier implements Classifier {
     const first = this.#state === undefined
     if (first) validateSgdParams(OWNER, SGD_CLASSIFIER_CONSTRAINTS, this.params)
     const classes = this.#resolveClasses(options.classes)
-    checkFeatures(OWNER, X, this.#state?.nFeatures)
+    checkShape(OWNER, X, this.#state?.nFeatures)
     checkLength('y', y, X.rows)
     const sampleWeight = options.sampleWeight ?? null
     if (sampleWeight !== null) checkRowValues('sampleWeight', sampleWeight, X.rows)
@@ -236,7 +237,10 @@ export class SgdClassifier implements Classifier {
     }
     const classes = json.state['classes']
     if (!Array.isArray(classes) || classes.length < 2 || !classes.every((c) => typeof c === 'number')) {
-      throw new ScalemlError('ARTIFACT_INVALID', 'Invalid sgd-classifier state: classes must be an array of 2 or more numbers.')
+      throw new ScalemlError(
+        'ARTIFACT_INVALID',
+        'Invalid sgd-classifier state: classes must be an array of 2 or more numbers.',
+      )
     }
     const nOutputs = classes.length === 2 ? 1 : classes.length
     model.#state = linearStateFromJSON('sgd-classifier', json.state, nOutputs, model.params)
@@ -294,7 +298,14 @@ function labelIndices(y: Float64Array, classes: readonly number[]): Int32Array {
       throw new ScalemlError(
         'INVALID_DATA',
         `y[${i}] = ${y[i]} is not one of the classes [${classes.join(', ')}] given on the first partialFit call.`,
-        [{ code: 'invalid_value', path: ['y', i], message: `label ${y[i]} is not a known class`, received: String(y[i]) }],
+        [
+          {
+            code: 'invalid_value',
+            path: ['y', i],
+            message: `label ${y[i]} is not a known class`,
+            received: String(y[i]),
+          },
+        ],
       )
     }
     out[i] = k

@@ -1,24 +1,25 @@
 /**
- * What SgdClassifier and SgdRegressor share: the common hyperparameters and their extra rules, input checks with
- * messages that name the row and feature, the learned state of `nOutputs` linear outputs (one for binary
- * classification and regression, one per class for one-vs-rest), the pass that runs the SGD kernel over every
- * output with rollback on divergence, and (de)serialization of that state.
+ * What every SGD-trained linear model (SGD, perceptron, passive-aggressive) shares: the common SGD
+ * hyperparameters and their extra rules, input checks with messages that name the row and feature, the learned
+ * state of `nOutputs` linear outputs (one for binary classification and regression, one per class for
+ * one-vs-rest), the pass that runs the SGD kernel over every output with rollback on divergence, and
+ * (de)serialization of that state.
  * @module
  */
 import { ScalemlError } from '../../core/errors.js'
 import type { DenseMatrix } from '../../core/matrix.js'
 import type { Constraints } from '../../core/params.js'
-import { bool, int, oneOf, real, validateParams } from '../../core/params.js'
+import { bool, int, oneOf, real } from '../../core/params.js'
 import { Random } from '../../core/random.js'
+import { validateParamsWithClassWeight } from './class-weight.js'
+import { allFinite, firstNonFiniteF32, firstNonFiniteF64 } from './kernels/finite.js'
 import type { LossName } from './kernels/losses.js'
 import { lossSpec } from './kernels/losses.js'
 import { effectiveL1Ratio, PENALTY_NAMES, type PenaltyName, penaltyKind } from './kernels/penalties.js'
 import { optimalInit, SCHEDULE_NAMES, type ScheduleName, scheduleKind } from './kernels/schedules.js'
 import type { SgdScratch, SgdSettings } from './kernels/sgd-epoch.js'
 import {
-  allFinite,
   createSgdScratch,
-  firstNonFinite,
   preferSparseLoops,
   SCALAR_AVERAGE_INTERCEPT,
   SCALAR_INTERCEPT,
@@ -71,11 +72,15 @@ export const SGD_COMMON_CONSTRAINTS: Constraints<SgdCommonParams> = {
 export type SgdParamsWithLoss = SgdCommonParams & { readonly loss: LossName }
 
 /**
- * Validates params against the table and the rules that involve two parameters (scikit-learn's
- * `_more_validate_params`); throws `INVALID_PARAM`.
+ * Validates params against the table (a `classWeight` map included, see `validateParamsWithClassWeight`) and the
+ * rules that involve two parameters (scikit-learn's `_more_validate_params`); throws `INVALID_PARAM`.
  */
-export function validateSgdParams<P extends SgdParamsWithLoss>(owner: string, constraints: Constraints<P>, params: P): void {
-  validateParams(owner, constraints, params)
+export function validateSgdParams<P extends SgdParamsWithLoss>(
+  owner: string,
+  constraints: Constraints<P>,
+  params: P,
+): void {
+  validateParamsWithClassWeight(owner, constraints, params)
   const { learningRate, eta0, alpha } = params
   if (learningRate !== 'optimal' && !(eta0 > 0)) {
     throw new ScalemlError(
@@ -108,9 +113,18 @@ export function resolveSettings(params: SgdParamsWithLoss): SgdSettings {
     eta0: params.eta0,
     powerT: params.powerT,
     optimalInit: params.learningRate === 'optimal' ? optimalInit(params.alpha, loss.kind, loss.param) : 0,
+    paC: 0,
     fitIntercept: params.fitIntercept,
     average: params.average,
   }
+}
+
+/** The params that shape the learned state: averaging keeps averaged weights, shuffling a seeded generator. */
+export type LinearStateParams = {
+  /** 0: no averaging (models without averaging pass 0). */
+  readonly average: number
+  readonly shuffle: boolean
+  readonly seed: number
 }
 
 /** Learned state of `nOutputs` linear outputs over `nFeatures` features. */
@@ -130,7 +144,7 @@ export interface LinearSgdState {
 }
 
 /** A zeroed state. */
-export function createLinearState(nOutputs: number, nFeatures: number, params: SgdCommonParams): LinearSgdState {
+export function createLinearState(nOutputs: number, nFeatures: number, params: LinearStateParams): LinearSgdState {
   const averaging = params.average > 0
   return {
     nFeatures,
@@ -158,8 +172,8 @@ export function predictiveWeights(
   return { coef: state.coef, intercept: state.intercept }
 }
 
-/** Checks X's width against the fitted width (when fitted) and that every value is finite. */
-export function checkFeatures(owner: string, X: DenseMatrix, nFeatures: number | undefined): void {
+/** Checks X's shape, and its width against the fitted width when fitted. */
+export function checkShape(owner: string, X: DenseMatrix, nFeatures: number | undefined): void {
   if (X.data.length !== X.rows * X.cols) {
     throw new ScalemlError(
       'INVALID_INPUT',
@@ -179,17 +193,26 @@ export function checkFeatures(owner: string, X: DenseMatrix, nFeatures: number |
       { code: 'invalid_value', path: ['X'], message: 'no features' },
     ])
   }
-  const bad = firstNonFinite(X.data, 0, X.rows * X.cols)
-  if (bad >= 0) {
-    const row = Math.floor(bad / X.cols)
-    const feature = bad - row * X.cols
-    const value = X.data[bad]!
-    throw new ScalemlError(
-      'INVALID_DATA',
-      `X contains ${value} at row ${row}, feature ${feature}; ${owner} needs finite features (impute or drop missing values first).`,
-      [{ code: 'not_finite', path: ['X', row, feature], message: `${value} is not finite`, received: String(value) }],
-    )
-  }
+}
+
+/** Throws `INVALID_DATA` naming the row and feature of the first NaN or infinite value in X. */
+export function checkFinite(owner: string, X: DenseMatrix): void {
+  const bad = firstNonFiniteF32(X.data, 0, X.rows * X.cols)
+  if (bad < 0) return
+  const row = Math.floor(bad / X.cols)
+  const feature = bad - row * X.cols
+  const value = X.data[bad]!
+  throw new ScalemlError(
+    'INVALID_DATA',
+    `X contains ${value} at row ${row}, feature ${feature}; ${owner} needs finite features (impute or drop missing values first).`,
+    [{ code: 'not_finite', path: ['X', row, feature], message: `${value} is not finite`, received: String(value) }],
+  )
+}
+
+/** `checkShape` then `checkFinite`. */
+export function checkFeatures(owner: string, X: DenseMatrix, nFeatures: number | undefined): void {
+  checkShape(owner, X, nFeatures)
+  checkFinite(owner, X)
 }
 
 /** Checks that a per-row array (`y`, `sampleWeight`) has one value per row of X. */
@@ -204,7 +227,7 @@ export function checkLength(name: string, values: Float64Array, rows: number): v
 /** Checks a per-row array's length and that its values are finite. */
 export function checkRowValues(name: string, values: Float64Array, rows: number): void {
   checkLength(name, values, rows)
-  const bad = firstNonFinite(values, 0, rows)
+  const bad = firstNonFiniteF64(values, 0, rows)
   if (bad >= 0) {
     throw new ScalemlError('INVALID_DATA', `${name} contains ${values[bad]} at row ${bad}; expected a finite number.`, [
       { code: 'not_finite', path: [name, bad], message: `${values[bad]} is not finite` },
@@ -231,43 +254,59 @@ export class SgdWorkspace {
   }
 }
 
+/** One batch as `runPartialFit` consumes it. */
+export interface PartialFitPass {
+  readonly X: DenseMatrix
+  /** Writes output `k`'s targets (±1 for classification) into `out` (or returns another array of them). */
+  readonly fillTargets: (output: number, out: Float64Array) => Float64Array
+  readonly sampleWeight: Float64Array | null
+  /**
+   * Per output `k`, the weight of its positive rows at `2k` and of its other rows at `2k + 1` (scikit-learn's
+   * `pos_weight` / `neg_weight`); null weighs every row 1.
+   */
+  readonly outputWeights: Float64Array | null
+}
+
 /**
  * One `partialFit` pass: for every output `k`, `fillTargets(k, out)` writes that output's targets and the SGD
  * kernel updates its weights; all outputs start from the same `t`, and `t` advances by the row count afterwards
- * (as scikit-learn's one-vs-rest does). If any weight or intercept becomes non-finite the state is restored and
- * `INVALID_DATA` is thrown, so a failed call leaves the model as it was.
+ * (as scikit-learn's one-vs-rest does). X's values are checked by the kernel as it goes (a non-finite feature
+ * makes a margin non-finite). On a NaN/infinite feature (`INVALID_DATA` naming row and feature) or weights that
+ * overflow (`INVALID_DATA`), the state is restored, so a failed call leaves the model as it was.
  */
 export function runPartialFit(
   owner: string,
   state: LinearSgdState,
   settings: SgdSettings,
-  X: DenseMatrix,
-  fillTargets: (output: number, out: Float64Array) => Float64Array,
-  sampleWeight: Float64Array | null,
+  pass: PartialFitPass,
   workspace: SgdWorkspace,
 ): void {
+  const { X, fillTargets, sampleWeight, outputWeights } = pass
   const { nFeatures, nOutputs } = state
   const rows = X.rows
-  const order = state.random === null ? null : state.random.permutation(rows)
   const backup = snapshot(state)
+  const order = state.random === null ? null : state.random.permutation(rows)
   const scratch = workspace.scratch(nFeatures)
   const scalars = workspace.scalars
   const t0 = state.t
   const sparse = preferSparseLoops(X.data, nFeatures, order, rows)
-  for (let k = 0; k < nOutputs; k++) {
+  let failed = false
+  for (let k = 0; k < nOutputs && !failed; k++) {
     const y = fillTargets(k, workspace.targets(rows))
     scalars[SCALAR_INTERCEPT] = state.intercept[k]!
     scalars[SCALAR_T] = t0
     scalars[SCALAR_AVERAGE_INTERCEPT] = state.averageIntercept?.[k] ?? 0
     const from = k * nFeatures
     const to = from + nFeatures
-    sgdEpoch(
+    const badRow = sgdEpoch(
       X.data,
       nFeatures,
       order,
       rows,
       y,
       sampleWeight,
+      outputWeights === null ? 1 : outputWeights[2 * k]!,
+      outputWeights === null ? 1 : outputWeights[2 * k + 1]!,
       settings,
       state.coef.subarray(from, to),
       state.averageCoef?.subarray(from, to) ?? null,
@@ -275,15 +314,17 @@ export function runPartialFit(
       scratch,
       sparse,
     )
+    failed = badRow >= 0
     state.intercept[k] = scalars[SCALAR_INTERCEPT]!
     if (state.averageIntercept !== null) state.averageIntercept[k] = scalars[SCALAR_AVERAGE_INTERCEPT]!
   }
   state.t = t0 + rows
-  if (!isFinite(state)) {
+  if (failed || !stateIsFinite(state)) {
     restore(state, backup)
+    checkFinite(owner, X)
     throw new ScalemlError(
       'INVALID_DATA',
-      `${owner}: floating-point overflow during partialFit on ${rows} rows (weights became non-finite); the model was left unchanged. ` +
+      `${owner}: floating-point overflow during partialFit on ${rows} rows (weights or margins became non-finite); the model was left unchanged. ` +
         'Scale the features (e.g. a standard scaler) or lower eta0 / raise alpha.',
     )
   }
@@ -318,7 +359,7 @@ function restore(state: LinearSgdState, s: Snapshot): void {
   if (s.randomState !== null) state.random?.setState(s.randomState)
 }
 
-function isFinite(state: LinearSgdState): boolean {
+function stateIsFinite(state: LinearSgdState): boolean {
   return (
     allFinite(state.coef, 0, state.coef.length) &&
     allFinite(state.intercept, 0, state.intercept.length) &&
@@ -369,7 +410,7 @@ export function linearStateFromJSON(
   kind: string,
   raw: Readonly<Record<string, unknown>>,
   nOutputs: number,
-  params: SgdCommonParams,
+  params: LinearStateParams,
 ): LinearSgdState {
   const nFeatures = raw['nFeatures']
   if (typeof nFeatures !== 'number' || !Number.isInteger(nFeatures) || nFeatures < 1) {
@@ -397,7 +438,13 @@ export function linearStateFromJSON(
   return { nFeatures, nOutputs, coef, intercept, averageCoef, averageIntercept, t, random }
 }
 
-function readFloat64(kind: string, raw: Readonly<Record<string, unknown>>, field: string, length: number): Float64Array {
+/** Reads a numeric array field (a Float64Array, or a plain array after a JSON round trip) of `length` finite values. */
+export function readFloat64(
+  kind: string,
+  raw: Readonly<Record<string, unknown>>,
+  field: string,
+  length: number,
+): Float64Array {
   const v = raw[field]
   let out: Float64Array
   if (v instanceof Float64Array) out = v.slice()
@@ -408,7 +455,8 @@ function readFloat64(kind: string, raw: Readonly<Record<string, unknown>>, field
   return out
 }
 
-function invalid(kind: string, path: string, expected: string, received: unknown): ScalemlError {
+/** An `ARTIFACT_INVALID` error naming the bad field of a serialized model. */
+export function invalid(kind: string, path: string, expected: string, received: unknown): ScalemlError {
   const got = typeof received === 'string' ? received : Array.isArray(received) ? 'an array' : typeof received
   return new ScalemlError('ARTIFACT_INVALID', `Invalid ${kind} state: ${path} must be ${expected}, got ${got}.`, [
     { code: 'invalid_value', path: path.split('.'), message: `expected ${expected}`, expected, received: got },

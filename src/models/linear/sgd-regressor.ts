@@ -14,6 +14,7 @@ import type { LinearSgdState, LinearSgdStateJSON, SgdCommonParams } from './sgd-
 import {
   checkFeatures,
   checkRowValues,
+  checkShape,
   createLinearState,
   linearStateFromJSON,
   linearStateToJSON,
@@ -125,7 +126,7 @@ export class SgdRegressor implements Regressor {
    */
   partialFit(X: DenseMatrix, y: Float64Array, options: Omit<PartialFitOptions, 'classes'> = {}): void {
     if (this.#state === undefined) validateSgdParams(OWNER, SGD_REGRESSOR_CONSTRAINTS, this.params)
-    checkFeatures(OWNER, X, this.#state?.nFeatures)
+    checkShape(OWNER, X, this.#state?.nFeatures)
     checkRowValues('y', y, X.rows)
     const sampleWeight = options.sampleWeight ?? null
     if (sampleWeight !== null) checkRowValues('sampleWeight', sampleWeight, X.rows)

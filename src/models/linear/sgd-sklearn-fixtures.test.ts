@@ -25,6 +25,8 @@ interface Case {
   params: Record<string, unknown>
   sampleWeight: boolean
   multiclass?: boolean
+  /** The one-hot-heavy dataset, on which scaleml runs its nonzero-index loops. */
+  sparse: boolean
   classes?: number[]
   calls: Call[]
   predict: number[]
@@ -43,15 +45,24 @@ const data = read('data.json') as {
   yMulticlass: number[]
   yRegression: number[]
   sampleWeight: number[]
+  sparse: { nFeatures: number; xFloat32Base64: string; yBinary: number[]; yRegression: number[] }
 }
 const classifierCases = (read('classifier.json') as { cases: Case[] }).cases
 const regressorCases = (read('regressor.json') as { cases: Case[] }).cases
 
-const bytes = Buffer.from(data.xFloat32Base64, 'base64')
-const allX = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength))
-const d = data.nFeatures
-const rowsOf = (a: number, b: number): DenseMatrix => ({ data: allX.slice(a * d, b * d), rows: b - a, cols: d })
-const test = rowsOf(data.nTrain, data.nTrain + data.nTest)
+function float32s(base64: string): Float32Array {
+  const bytes = Buffer.from(base64, 'base64')
+  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength))
+}
+const denseX = float32s(data.xFloat32Base64)
+const sparseX = float32s(data.sparse.xFloat32Base64)
+
+function dataset(sparse: boolean) {
+  const all = sparse ? sparseX : denseX
+  const d = sparse ? data.sparse.nFeatures : data.nFeatures
+  const rowsOf = (a: number, b: number): DenseMatrix => ({ data: all.slice(a * d, b * d), rows: b - a, cols: d })
+  return { rowsOf, test: rowsOf(data.nTrain, data.nTrain + data.nTest) }
+}
 
 /** Largest |actual - expected| relative to max(|expected|, 1e-6 · max|expected|); 0 when equal. */
 function relErr(actual: ArrayLike<number>, expected: readonly number[]): number {
@@ -72,7 +83,8 @@ describe('SgdClassifier matches scikit-learn 1.2.1 SGDClassifier.partial_fit (re
   for (const c of classifierCases) {
     it(c.name, () => {
       const model = new SgdClassifier({ ...(c.params as Partial<SgdClassifierParams>), shuffle: false })
-      const y = Float64Array.from(c.multiclass ? data.yMulticlass : data.yBinary)
+      const { rowsOf, test } = dataset(c.sparse)
+      const y = Float64Array.from(c.sparse ? data.sparse.yBinary : c.multiclass ? data.yMulticlass : data.yBinary)
       const sw = Float64Array.from(data.sampleWeight)
       c.calls.forEach((call, i) => {
         const [a, b] = call.rows
@@ -95,7 +107,8 @@ describe('SgdRegressor matches scikit-learn 1.2.1 SGDRegressor.partial_fit (rel.
   for (const c of regressorCases) {
     it(c.name, () => {
       const model = new SgdRegressor({ ...(c.params as Partial<SgdRegressorParams>), shuffle: false })
-      const y = Float64Array.from(data.yRegression)
+      const { rowsOf, test } = dataset(c.sparse)
+      const y = Float64Array.from(c.sparse ? data.sparse.yRegression : data.yRegression)
       const sw = Float64Array.from(data.sampleWeight)
       c.calls.forEach((call, i) => {
         const [a, b] = call.rows

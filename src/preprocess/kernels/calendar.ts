@@ -16,7 +16,8 @@ export function dayNumber(ms: number): number {
 /** Hour of the day 0–23 in UTC. */
 export function hourOfDay(ms: number): number {
   const day = Math.floor(ms / MS_PER_DAY)
-  return Math.floor((ms - day * MS_PER_DAY) / MS_PER_HOUR)
+  // The remainder is in [0, MS_PER_DAY), so truncation (| 0) is the floor.
+  return ((ms - day * MS_PER_DAY) / MS_PER_HOUR) | 0
 }
 
 /** Day of the week of day number `day`: Monday = 0 … Sunday = 6 (pandas' `dt.dayofweek`). 1970-01-01 was a Thursday. */
@@ -26,14 +27,15 @@ export function dayOfWeek(day: number): number {
 
 /**
  * Month 1–12 of day number `day` (the month step of Howard Hinnant's `civil_from_days`, which counts from
- * 0000-03-01 in 400-year eras so that leap days fall at the end of each computed year).
+ * 0000-03-01 in 400-year eras so that leap days fall at the end of each computed year). Past the era division every
+ * quantity is a non-negative int32, so `| 0` stands for the floor.
  */
 export function monthOfDay(day: number): number {
   const z = day + 719_468
   const era = Math.floor(z / 146_097)
   const doe = z - era * 146_097
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365)
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100))
-  const mp = Math.floor((5 * doy + 2) / 153)
+  const yoe = ((doe - ((doe / 1460) | 0) + ((doe / 36_524) | 0) - ((doe / 146_096) | 0)) / 365) | 0
+  const doy = doe - (365 * yoe + ((yoe / 4) | 0) - ((yoe / 100) | 0))
+  const mp = ((5 * doy + 2) / 153) | 0
   return mp < 10 ? mp + 3 : mp - 9
 }

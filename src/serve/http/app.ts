@@ -22,7 +22,9 @@ export function createApp(options: AppOptions): FastifyInstance {
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: options.bodyLimit ?? 8 * 1024 * 1024 })
   app.setErrorHandler(handleError)
   app.setNotFoundHandler((request, reply) => {
-    void reply.status(404).send({ error: `No route ${request.method} ${request.url}.`, code: 'NOT_FOUND', details: [] })
+    void reply
+      .status(404)
+      .send({ error: `No route ${request.method} ${request.url}.`, code: 'ROUTE_NOT_FOUND', details: [] })
   })
 
   app.get('/healthz', async () => ({ status: 'ok' }))

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest'
+import { Random } from '../../../core/random.js'
+import { firstNonFiniteF32, firstNonFiniteF64 } from './finite.js'
 import { linearScores, logisticProba, modifiedHuberProba, sigmoid } from './linear-predict.js'
 import { LOSS_NAMES, LossKind, lossGradient, lossSpec, lossValue } from './losses.js'
 import { applyL1, effectiveL1Ratio, PenaltyKind } from './penalties.js'
 import { learningRate, optimalInit, ScheduleKind } from './schedules.js'
-import { Random } from '../../../core/random.js'
 import {
   createSgdScratch,
-  firstNonFinite,
   preferSparseLoops,
   SCALAR_INTERCEPT,
   SCALAR_T,
@@ -86,7 +86,20 @@ describe('sgdEpoch', () => {
   it('does one hand-computed step: shrink by (1 - eta alpha), then w += -eta dloss x', () => {
     const w = new Float64Array([1, 2])
     const scalars = new Float64Array([0.5, 1, 0])
-    sgdEpoch(new Float32Array([2, 0]), 2, null, 1, new Float64Array([1]), null, settings, w, null, scalars, createSgdScratch(2), false)
+    sgdEpoch(
+      new Float32Array([2, 0]),
+      2,
+      null,
+      1,
+      new Float64Array([1]),
+      null,
+      settings,
+      w,
+      null,
+      scalars,
+      createSgdScratch(2),
+      false,
+    )
     // p = 1*2 + 0.5 = 2.5; dloss = 1.5; update = -0.75; wscale = 0.95; w = 0.95 * w + update * x
     expect(w[0]).toBeCloseTo(0.95 * 1 - 0.75 * 2, 15)
     expect(w[1]).toBeCloseTo(0.95 * 2, 15)
@@ -120,7 +133,15 @@ describe('sgdEpoch', () => {
     expect(preferSparseLoops(x, nFeatures, null, nRows)).toBe(true)
     expect(preferSparseLoops(new Float32Array(40).fill(1), 4, null, 10)).toBe(false)
     for (const penalty of [PenaltyKind.L2, PenaltyKind.L1, PenaltyKind.ElasticNet, PenaltyKind.None]) {
-      const s: SgdSettings = { ...settings, loss: LossKind.Log, penalty, l1Ratio: 0.3, alpha: 0.01, eta0: 0.1, average: 5 }
+      const s: SgdSettings = {
+        ...settings,
+        loss: LossKind.Log,
+        penalty,
+        l1Ratio: 0.3,
+        alpha: 0.01,
+        eta0: 0.1,
+        average: 5,
+      }
       const run = (sparse: boolean) => {
         const w = new Float64Array(nFeatures)
         const avg = new Float64Array(nFeatures)
@@ -138,7 +159,16 @@ describe('sgdEpoch', () => {
 describe('prediction kernels', () => {
   it('scores rows × outputs and turns margins into probabilities', () => {
     const out = new Float64Array(4)
-    linearScores(new Float32Array([1, 2, 3, 4]), 2, new Float64Array([1, -1, 0.5, 0.5]), new Float64Array([0, 1]), 2, out, 0, 2)
+    linearScores(
+      new Float32Array([1, 2, 3, 4]),
+      2,
+      new Float64Array([1, -1, 0.5, 0.5]),
+      new Float64Array([0, 1]),
+      2,
+      out,
+      0,
+      2,
+    )
     expect(Array.from(out)).toEqual([-1, 2.5, -1, 4.5])
     const p = new Float64Array(4)
     logisticProba(new Float64Array([0, 2]), 2, 1, p)
@@ -150,8 +180,9 @@ describe('prediction kernels', () => {
   })
 
   it('firstNonFinite finds NaN and ±Infinity and nothing else', () => {
-    expect(firstNonFinite(new Float32Array([1, -0, 3e38]), 0, 3)).toBe(-1)
-    expect(firstNonFinite(new Float32Array([1, 2, Number.NaN, Number.POSITIVE_INFINITY]), 0, 4)).toBe(2)
-    expect(firstNonFinite(new Float64Array([1, Number.NEGATIVE_INFINITY]), 0, 2)).toBe(1)
+    expect(firstNonFiniteF32(new Float32Array([1, -0, 3e38, 1, 2, 3]), 0, 6)).toBe(-1)
+    expect(firstNonFiniteF32(new Float32Array([1, 2, 3, 4, 5, Number.NaN, Number.POSITIVE_INFINITY]), 0, 7)).toBe(5)
+    expect(firstNonFiniteF32(new Float32Array([Number.NaN, 1]), 1, 2)).toBe(-1)
+    expect(firstNonFiniteF64(new Float64Array([1, Number.NEGATIVE_INFINITY]), 0, 2)).toBe(1)
   })
 })

@@ -100,7 +100,7 @@ export function lossValue(kind: LossKind, param: number, p: number, y: number): 
     }
     case LossKind.EpsilonInsensitive: {
       const r = Math.abs(y - p) - param
-      return r > 0 ? r : 0
+      return Math.max(r, 0)
     }
     case LossKind.SquaredEpsilonInsensitive: {
       const r = Math.abs(y - p) - param

@@ -1,12 +1,19 @@
 /**
  * Learning-rate schedules of stochastic gradient descent, as scikit-learn's `_sgd_fast` computes them, where `t`
- * is the 1-based count of rows the model has learned from (carried across `partialFit` calls).
+ * is the 1-based count of rows the model has learned from (carried across `partialFit` calls). The two
+ * passive-aggressive schedules are step rules rather than rates: the SGD kernel computes their step from the loss
+ * and the row's squared norm (see `sgdEpoch`); here they only need a (constant) `eta` for the parts of the update
+ * that read it.
  * @module
  */
-import { LossKind, lossGradient } from './losses.js'
+import { type LossKind, lossGradient } from './losses.js'
 
-/** Numeric schedule identifiers (scikit-learn's `LEARNING_RATE_TYPES` values). */
-export const ScheduleKind = { Constant: 1, Optimal: 2, InvScaling: 3, Adaptive: 4 } as const
+/**
+ * Numeric schedule identifiers (scikit-learn's `LEARNING_RATE_TYPES` values). `Pa1` and `Pa2` are the
+ * passive-aggressive steps `min(C, loss / ||x||²)` and `loss / (||x||² + 1 / (2C))` (Crammer et al., 2006); they
+ * are chosen by the passive-aggressive models, never by name, so `SCHEDULE_NAMES` leaves them out.
+ */
+export const ScheduleKind = { Constant: 1, Optimal: 2, InvScaling: 3, Adaptive: 4, Pa1: 5, Pa2: 6 } as const
 
 /** One of the `ScheduleKind` values. */
 export type ScheduleKind = (typeof ScheduleKind)[keyof typeof ScheduleKind]
@@ -45,6 +52,7 @@ export function optimalInit(alpha: number, loss: LossKind, lossParam: number): n
 /**
  * The step size for the row counted `t`. 'adaptive' is constant within one pass: scikit-learn divides it by 5
  * only after `n_iter_no_change` epochs without improvement, which a single `partial_fit` epoch never reaches.
+ * The passive-aggressive schedules return `eta0`, as scikit-learn leaves `eta` there for them.
  */
 export function learningRate(
   kind: ScheduleKind,
@@ -61,6 +69,8 @@ export function learningRate(
       return eta0 / t ** powerT
     case ScheduleKind.Constant:
     case ScheduleKind.Adaptive:
+    case ScheduleKind.Pa1:
+    case ScheduleKind.Pa2:
       return eta0
   }
 }

@@ -2,18 +2,18 @@
  * One epoch of plain stochastic gradient descent for one linear output (a binary classifier, one class of a
  * one-vs-rest classifier, or a regressor), reproducing scikit-learn's `_plain_sgd` update by update: the weight
  * vector is kept as `wscale * w` so an L2 shrink costs O(1) instead of O(features), the learning rate follows
- * `t` (rows learned so far, carried across calls), and averaged SGD uses Bottou's lazy averaging trick.
+ * `t` (rows learned so far, carried across calls), and averaged SGD uses Bottou's lazy averaging trick. The same
+ * loop runs the perceptron (hinge with threshold 0, constant rate) and the passive-aggressive algorithms (the
+ * 'pa1' / 'pa2' schedules), and weights each update by its row's class weight times its sample weight.
  *
  * Rows are read from a row-major `Float32Array`; weights, accumulators and scratch buffers are `Float64Array`s the
  * caller owns. Nothing is allocated per row. On sparse batches (mostly zeros, as one-hot encodings produce) the
  * loops run over each row's nonzero features only, which is exact: adding `w * 0` or `0 * k` changes nothing.
  * @module
  */
-import type { LossKind } from './losses.js'
-import { lossGradient } from './losses.js'
+import { LossKind, lossGradient, lossValue } from './losses.js'
 import { applyL1, PenaltyKind } from './penalties.js'
-import type { ScheduleKind } from './schedules.js'
-import { learningRate } from './schedules.js'
+import { learningRate, ScheduleKind } from './schedules.js'
 
 /** Everything about the optimisation that is fixed for an epoch. */
 export interface SgdSettings {
@@ -29,6 +29,8 @@ export interface SgdSettings {
   readonly powerT: number
   /** `optimalInit(...)` for the 'optimal' schedule; ignored otherwise. */
   readonly optimalInit: number
+  /** The passive-aggressive `C` (the largest PA-I step, the PA-II slack cost); ignored by the other schedules. */
+  readonly paC: number
   readonly fitIntercept: boolean
   /** 0: no averaging; otherwise averaging starts once `t >= average`. */
   readonly average: number
@@ -62,10 +64,20 @@ export function createSgdScratch(nFeatures: number): SgdScratch {
 /**
  * Runs one SGD pass over `nRows` rows of `x` (row `order[r]` at step `r`, or row `r` when `order` is null).
  *
- * `y[row]` is the target (±1 for classification). `w` holds this output's `nFeatures` weights and is updated in
- * place; `average` (or null) the averaged weights. `scalars` carries `[intercept, t, averageIntercept]` in and out.
- * `sparse` picks the loops over each row's nonzeros (see `preferSparseLoops`); the result is the same either way.
- * Non-finite results are not checked here: the caller inspects the outputs after the pass.
+ * `y[row]` is the target (±1 for classification). Each update is multiplied by `positiveWeight` (rows with
+ * `y > 0`) or `negativeWeight` (the others) times `sampleWeight[row]` (1 when null), as scikit-learn's
+ * `update *= class_weight * sample_weight`; regressors pass 1 and 1. `w` holds this output's `nFeatures` weights
+ * and is updated in place; `average` (or null) the averaged weights. `scalars` carries
+ * `[intercept, t, averageIntercept]` in and out. `sparse` picks the loops over each row's nonzeros (see
+ * `preferSparseLoops`); the result is the same either way.
+ *
+ * With the 'pa1' schedule a row whose features are all zero is skipped entirely, `t` included (scikit-learn's
+ * `continue`), so `scalars[SCALAR_T]` can end below `t + nRows`; callers advance their own `t` by `nRows`.
+ *
+ * Returns -1 after a full pass, or the index of the row whose margin was not finite (a NaN or infinite feature,
+ * or overflowed weights), stopping there with `w` and `scalars` partly updated: the caller must discard them.
+ * Features are not checked beforehand, which saves a pass over the batch: any non-finite feature makes the
+ * margin non-finite. Weights that overflow on the last update are the caller's to check.
  */
 export function sgdEpoch(
   x: Float32Array,
@@ -74,20 +86,26 @@ export function sgdEpoch(
   nRows: number,
   y: Float64Array,
   sampleWeight: Float64Array | null,
+  positiveWeight: number,
+  negativeWeight: number,
   settings: SgdSettings,
   w: Float64Array,
   average: Float64Array | null,
   scalars: Float64Array,
   scratch: SgdScratch,
   sparse: boolean,
-): void {
-  const { loss, lossParam, penalty, alpha, l1Ratio, schedule, eta0, powerT, optimalInit, fitIntercept } = settings
+): number {
+  const { loss, lossParam, penalty, alpha, l1Ratio, schedule, eta0, powerT, optimalInit, fitIntercept, paC } = settings
   const averageStart = average === null ? 0 : settings.average
   const nonzero = scratch.nonzero
   const q = scratch.q
   const shrinks = penalty === PenaltyKind.L2 || penalty === PenaltyKind.ElasticNet
   const usesL1 = penalty === PenaltyKind.L1 || penalty === PenaltyKind.ElasticNet
   if (usesL1) q.fill(0, 0, nFeatures)
+  const passiveAggressive = schedule === ScheduleKind.Pa1 || schedule === ScheduleKind.Pa2
+  // scikit-learn flips the passive-aggressive step by the label for the hinge (classification) and by the sign of
+  // the residual otherwise (regression).
+  const classification = loss === LossKind.Hinge
 
   let intercept = scalars[SCALAR_INTERCEPT]!
   let t = scalars[SCALAR_T]!
@@ -120,12 +138,42 @@ export function sgdEpoch(
       for (let j = 0; j < nFeatures; j++) dot += w[j]! * x[base + j]!
     }
     const p = dot * wscale + intercept
+    // A non-finite margin means a NaN/Infinity feature in this row or weights that overflowed; either way the
+    // pass is void, and the caller (which restores its snapshot) finds out which. Finite - finite is 0; else NaN.
+    if (p - p !== 0) return row
+    const target = y[row]!
     const eta = learningRate(schedule, eta0, alpha, powerT, optimalInit, t)
-    let dloss = lossGradient(loss, lossParam, p, y[row]!)
-    if (dloss < -MAX_DLOSS) dloss = -MAX_DLOSS
-    else if (dloss > MAX_DLOSS) dloss = MAX_DLOSS
-    let update = -eta * dloss
-    if (sampleWeight !== null) update *= sampleWeight[row]!
+    let update: number
+    if (passiveAggressive) {
+      let sqnorm = 0
+      if (sparse) {
+        for (let k = 0; k < nnz; k++) {
+          const v = x[base + nonzero[k]!]!
+          sqnorm += v * v
+        }
+      } else {
+        for (let j = 0; j < nFeatures; j++) {
+          const v = x[base + j]!
+          sqnorm += v * v
+        }
+      }
+      const rowLoss = lossValue(loss, lossParam, p, target)
+      if (schedule === ScheduleKind.Pa1) {
+        if (sqnorm === 0) continue
+        update = Math.min(paC, rowLoss / sqnorm)
+      } else {
+        update = rowLoss / (sqnorm + 0.5 / paC)
+      }
+      if (classification) update *= target
+      else if (target - p < 0) update = -update
+    } else {
+      let dloss = lossGradient(loss, lossParam, p, target)
+      if (dloss < -MAX_DLOSS) dloss = -MAX_DLOSS
+      else if (dloss > MAX_DLOSS) dloss = MAX_DLOSS
+      update = -eta * dloss
+    }
+    const classWeight = target > 0 ? positiveWeight : negativeWeight
+    update *= sampleWeight === null ? classWeight : classWeight * sampleWeight[row]!
 
     if (shrinks) {
       // Clamped at zero so that a too-large eta * alpha zeroes the weights instead of flipping their sign.
@@ -184,6 +232,7 @@ export function sgdEpoch(
   scalars[SCALAR_INTERCEPT] = intercept
   scalars[SCALAR_T] = t
   scalars[SCALAR_AVERAGE_INTERCEPT] = averageIntercept
+  return -1
 }
 
 /** Rows sampled to decide between the dense loops and the nonzero-index loops. */
@@ -198,7 +247,12 @@ const SPARSE_DENSITY = 0.25
  * Whether `sgdEpoch` should run its nonzero-index loops on this batch (judged on its first rows). Both paths give
  * identical results; this only picks the faster one.
  */
-export function preferSparseLoops(x: Float32Array, nFeatures: number, order: Uint32Array | null, nRows: number): boolean {
+export function preferSparseLoops(
+  x: Float32Array,
+  nFeatures: number,
+  order: Uint32Array | null,
+  nRows: number,
+): boolean {
   const sample = Math.min(nRows, DENSITY_SAMPLE_ROWS)
   let nonzeros = 0
   for (let r = 0; r < sample; r++) {
@@ -212,32 +266,4 @@ export function preferSparseLoops(x: Float32Array, nFeatures: number, order: Uin
 function foldAverage(w: Float64Array, average: Float64Array, n: number, avgA: number, avgB: number): void {
   const inv = 1 / avgB
   for (let j = 0; j < n; j++) average[j] = (average[j]! + avgA * w[j]!) * inv
-}
-
-/**
- * Index of the first non-finite value in `x[start, end)`, or -1. A branch-free pass first (`v * 0` is NaN exactly
- * for NaN and ±Infinity), the locating loop only when it found something.
- */
-export function firstNonFinite(x: Float32Array | Float64Array, start: number, end: number): number {
-  // Four independent sums so the loop is not bound by the latency of one chain of additions.
-  let p0 = 0
-  let p1 = 0
-  let p2 = 0
-  let p3 = 0
-  let i = start
-  for (; i + 3 < end; i += 4) {
-    p0 += x[i]! * 0
-    p1 += x[i + 1]! * 0
-    p2 += x[i + 2]! * 0
-    p3 += x[i + 3]! * 0
-  }
-  for (; i < end; i++) p0 += x[i]! * 0
-  if (p0 + p1 + p2 + p3 === 0) return -1
-  for (let i = start; i < end; i++) if (!Number.isFinite(x[i]!)) return i
-  return -1
-}
-
-/** True when every value of `a[start, end)` is finite. */
-export function allFinite(a: Float64Array, start: number, end: number): boolean {
-  return firstNonFinite(a, start, end) === -1
 }

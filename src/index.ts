@@ -1,0 +1,42 @@
+/**
+ * scaleml: production machine learning at scale for tabular data, in TypeScript.
+ *
+ * @example
+ * import { trainJob, openRegistry } from 'scaleml'
+ * const result = await trainJob({ data: 'flights.parquet', target: 'delay > 15', holdout: 'time:date:0.1' })
+ * const registry = await openRegistry()
+ * await registry.register('flights-delay', result)
+ * @module
+ */
+
+export * from './core/errors.js'
+export * from './core/issues.js'
+export type { DenseMatrix } from './core/matrix.js'
+export { Random } from './core/random.js'
+export * from './data/batch.js'
+export { inspectSource } from './data/inspect.js'
+export { checkRecord, parseRecords } from './data/records.js'
+export type { Source } from './data/source.js'
+export { describeFile, openFileSource } from './data/sources/file-source.js'
+export { filterRows, parseHoldout, resolveTimeCutoff } from './data/split.js'
+export * from './metrics/evaluate.js'
+export { LogLoss } from './metrics/log-loss.js'
+export { RocAuc } from './metrics/roc-auc.js'
+export { createModel, MODEL_CATALOG, modelFromJSON } from './models/catalog.js'
+export type { Classifier, EstimatorJSON, Regressor, SupervisedEstimator } from './models/estimator.js'
+export { SgdClassifier } from './models/linear/sgd-classifier.js'
+export { SgdRegressor } from './models/linear/sgd-regressor.js'
+export { autoPipeline } from './preprocess/auto-pipeline.js'
+export { DatetimeParts } from './preprocess/datetime-parts.js'
+export { OneHotEncoder } from './preprocess/one-hot-encoder.js'
+export { Pipeline } from './preprocess/pipeline.js'
+export { StandardScaler } from './preprocess/standard-scaler.js'
+export type { Transformer } from './preprocess/transformer.js'
+export type { Manifest } from './registry/manifest.js'
+export { openRegistry, parseModelRef, type Registry } from './registry/registry.js'
+export { createApp } from './serve/http/app.js'
+export { loadServableModel, loadServableModels } from './serve/model-loader.js'
+export { predictBody, type ServableModel } from './serve/predictor.js'
+export { evaluateStream } from './train/evaluate.js'
+export { type TrainJobOptions, type TrainJobResult, trainJob } from './train/job.js'
+export { fitStream } from './train/loop.js'

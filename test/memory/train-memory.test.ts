@@ -1,0 +1,62 @@
+/**
+ * Memory of the streaming training path is O(batch), not O(data): training on 10× the rows (and ≥ 10× the batch
+ * budget) must not raise peak RSS by more than a small constant.
+ */
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { writeSyntheticFlights } from '../../src/testing/synthetic-flights.js'
+import { createTempHome, type TempHome } from '../../src/testing/temp-home.js'
+import { runCli } from '../helpers/cli.js'
+
+const BATCH = 8_192
+const SMALL = 150_000
+const LARGE = 1_500_000
+
+let tmp: TempHome
+
+beforeAll(async () => {
+  tmp = await createTempHome('memory')
+  await writeSyntheticFlights(join(tmp.path, 'small.parquet'), { rows: SMALL, seed: 1 })
+  await writeSyntheticFlights(join(tmp.path, 'large.parquet'), { rows: LARGE, seed: 1 })
+})
+afterAll(async () => {
+  await tmp?.remove()
+})
+
+async function peakRss(file: string): Promise<{ peak: number; rows: number }> {
+  const run = await runCli([
+    'train',
+    '--data',
+    join(tmp.path, file),
+    '--target',
+    'delay > 15',
+    '--holdout',
+    'time:date:0.1',
+    '--batch-size',
+    String(BATCH),
+    '--home',
+    join(tmp.path, 'home'),
+    '--register',
+    file.replace('.parquet', ''),
+    '--json',
+  ])
+  expect(run.code, run.stderr).toBe(0)
+  const out = JSON.parse(run.stdout)
+  return { peak: out.peakRssBytes, rows: out.rows + out.holdoutRows }
+}
+
+describe('streaming train memory', () => {
+  it('peak RSS does not grow with the row count (10× the rows, ≥ 10× the batch budget)', async () => {
+    const small = await peakRss('small.parquet')
+    const large = await peakRss('large.parquet')
+    expect(small.rows).toBe(SMALL)
+    expect(large.rows).toBe(LARGE)
+    expect(LARGE / BATCH).toBeGreaterThanOrEqual(10)
+    const growth = large.peak - small.peak
+    // The data grew by 10× (tens of MiB of raw columns); the process may grow only by allocator noise.
+    console.log(
+      `peak RSS ${(small.peak / 2 ** 20).toFixed(0)} MiB at ${SMALL} rows, ${(large.peak / 2 ** 20).toFixed(0)} MiB at ${LARGE} rows`,
+    )
+    expect(growth).toBeLessThan(Math.max(0.15 * small.peak, 24 * 2 ** 20))
+  }, 300_000)
+})
