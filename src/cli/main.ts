@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander'
 import { registerDataCommands } from './commands/data.js'
+import { registerEvaluateCommand } from './commands/evaluate.js'
 import { registerModelsCommands } from './commands/models.js'
 import { registerQuickstartCommand } from './commands/quickstart.js'
 import { registerServeCommand } from './commands/serve.js'
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
   registerTrainCommand(program)
+  registerEvaluateCommand(program)
   registerServeCommand(program)
   registerModelsCommands(program)
   registerDataCommands(program)

@@ -5,8 +5,20 @@ import { parseParamAssignments } from '../core/params.js'
 import { createModel, MODEL_CATALOG, MODEL_NAMES, modelEntry, modelFromJSON } from './catalog.js'
 
 describe('model catalog', () => {
-  it('lists the SGD models with their task', () => {
-    expect(MODEL_NAMES).toEqual(['sgd-classifier', 'sgd-regressor'])
+  it('lists every model with its task', () => {
+    expect(MODEL_NAMES).toEqual([
+      'sgd-classifier',
+      'sgd-regressor',
+      'perceptron',
+      'passive-aggressive-classifier',
+      'passive-aggressive-regressor',
+      'gaussian-nb',
+      'multinomial-nb',
+      'bernoulli-nb',
+      'minibatch-kmeans',
+    ])
+    expect(MODEL_CATALOG['minibatch-kmeans'].task).toBe('clustering')
+    expect(MODEL_CATALOG['gaussian-nb'].task).toBe('classification')
     expect(MODEL_CATALOG['sgd-classifier'].task).toBe('classification')
     expect(MODEL_CATALOG['sgd-regressor'].task).toBe('regression')
   })
@@ -32,7 +44,7 @@ describe('model catalog', () => {
       expect.unreachable()
     } catch (error) {
       expect(isScalemlError(error, 'INVALID_ARGUMENT')).toBe(true)
-      expect((error as Error).message).toBe("Unknown model 'xgboost'. Known models: sgd-classifier, sgd-regressor.")
+      expect((error as Error).message).toBe(`Unknown model 'xgboost'. Known models: ${MODEL_NAMES.join(', ')}.`)
     }
     expect(() => modelEntry('toString')).toThrow(/Unknown model 'toString'/)
   })

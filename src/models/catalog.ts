@@ -6,7 +6,10 @@
  */
 import { ScalemlError } from '../core/errors.js'
 import type { Constraints } from '../core/params.js'
-import type { Classifier, EstimatorJSON, Regressor, SupervisedEstimator } from './estimator.js'
+import { BAYES_CATALOG_ENTRIES } from './bayes/catalog-entries.js'
+import { CLUSTER_CATALOG_ENTRIES } from './cluster/catalog-entries.js'
+import type { AnyEstimator, Classifier, EstimatorJSON, Regressor, SupervisedEstimator } from './estimator.js'
+import { LINEAR_EXTRA_CATALOG_ENTRIES } from './linear/catalog-entries.js'
 import {
   SGD_CLASSIFIER_CONSTRAINTS,
   SGD_CLASSIFIER_DEFAULTS,
@@ -22,7 +25,7 @@ import {
 } from './linear/sgd-regressor.js'
 
 /** One catalog entry. */
-export interface ModelEntry<M extends SupervisedEstimator = SupervisedEstimator> {
+export interface ModelEntry<M extends AnyEstimator = AnyEstimator> {
   readonly task: M['task']
   /** One line for `scaleml models` and `--help`. */
   readonly description: string
@@ -63,6 +66,9 @@ export const MODEL_CATALOG = {
       validateSgdParams('SgdRegressor', SGD_REGRESSOR_CONSTRAINTS, { ...SGD_REGRESSOR_DEFAULTS, ...params }),
     fromJSON: (json) => SgdRegressor.fromJSON(json),
   } satisfies ModelEntry<Regressor>,
+  ...LINEAR_EXTRA_CATALOG_ENTRIES,
+  ...BAYES_CATALOG_ENTRIES,
+  ...CLUSTER_CATALOG_ENTRIES,
 } as const
 
 /** A model name. */
@@ -91,11 +97,38 @@ export function modelEntry(name: string): ModelEntry {
  * @example
  * const model = createModel('sgd-classifier', { loss: 'log_loss', alpha: 1e-5 })
  */
-export function createModel(name: string, params: Readonly<Record<string, unknown>> = {}): SupervisedEstimator {
+export function createModel(name: string, params: Readonly<Record<string, unknown>> = {}): AnyEstimator {
   return modelEntry(name).create(params)
 }
 
 /** Rebuilds a fitted model from its JSON, choosing the class by `json.kind`. */
-export function modelFromJSON(json: EstimatorJSON): SupervisedEstimator {
+export function modelFromJSON(json: EstimatorJSON): AnyEstimator {
   return modelEntry(json.kind).fromJSON(json)
+}
+
+/**
+ * The entry of a supervised model (classifier or regressor); a clustering model is an `INVALID_ARGUMENT` that says
+ * how to train it instead.
+ */
+export function supervisedModelEntry(name: string): ModelEntry<SupervisedEstimator> {
+  const entry = modelEntry(name)
+  if (entry.task === 'clustering') {
+    throw new ScalemlError(
+      'INVALID_ARGUMENT',
+      `'${name}' is a clustering model: it learns without a target. Train it without --target (features only).`,
+    )
+  }
+  return entry as ModelEntry<SupervisedEstimator>
+}
+
+/** Rebuilds a supervised model from its JSON; a clustering model's JSON is `ARTIFACT_INVALID` here. */
+export function supervisedModelFromJSON(json: EstimatorJSON): SupervisedEstimator {
+  const model = modelFromJSON(json)
+  if (model.task === 'clustering') {
+    throw new ScalemlError(
+      'ARTIFACT_INVALID',
+      `Expected a classifier or regressor, got the clustering model '${json.kind}'.`,
+    )
+  }
+  return model
 }

@@ -29,6 +29,8 @@ export interface PartialFitOptions {
   readonly classes?: readonly number[]
   /** Per-row weights. */
   readonly sampleWeight?: Float64Array
+  /** Rows per class over the whole training data, for `classWeight: 'balanced'` (ignored otherwise). */
+  readonly classCounts?: ReadonlyMap<number, number> | Readonly<Record<string, number>>
 }
 
 /** A classifier over numeric class labels. */
@@ -36,6 +38,11 @@ export interface Classifier extends Estimator {
   readonly task: 'classification'
   /** The classes, sorted; valid once fitted. */
   readonly classes: readonly number[]
+  /**
+   * True when `predictProba` gives probabilities (logistic or modified Huber loss, naive Bayes); margin classifiers
+   * (hinge, perceptron, passive-aggressive) only have `decisionFunction` and `predict`.
+   */
+  readonly hasProbabilities: boolean
   partialFit(X: DenseMatrix, y: Float64Array, options?: PartialFitOptions): void
   /** Predicted class labels. */
   predict(X: DenseMatrix): Float64Array
@@ -76,3 +83,6 @@ export interface Clusterer extends Omit<Estimator, 'task'> {
   /** `−inertia(X)`, so that higher is better (scikit-learn's `score`). */
   score(X: DenseMatrix, options?: ClusterPartialFitOptions): number
 }
+
+/** Any estimator the catalog can create. */
+export type AnyEstimator = Classifier | Regressor | Clusterer

@@ -20,7 +20,10 @@ export interface ServableModel {
 }
 
 /** One answer for one record. */
-export type Prediction = { readonly probability: number; readonly label: boolean | number } | { readonly value: number }
+export type Prediction =
+  | { readonly probability: number; readonly label: boolean | number }
+  | { readonly score: number; readonly label: boolean | number }
+  | { readonly value: number }
 
 /** The answer to a predict request. */
 export interface PredictResponse {
@@ -46,19 +49,31 @@ export function predictBody(servable: ServableModel, body: unknown): PredictResp
   const model = servable.model
   const predictions: Prediction[] = new Array(X.rows)
   if (model.task === 'classification') {
-    const proba = model.predictProba(X)
     const classes = model.classes
-    const k = classes.length
     const booleanLabel = servable.manifest.target?.kind === 'boolean'
-    for (let r = 0; r < X.rows; r++) {
-      if (k === 2) {
-        const p = proba[r * 2 + 1]!
-        const cls = p >= 0.5 ? classes[1]! : classes[0]!
-        predictions[r] = { probability: p, label: booleanLabel ? cls === 1 : cls }
-      } else {
+    const show = (cls: number): boolean | number => (booleanLabel ? cls === 1 : cls)
+    if (!model.hasProbabilities) {
+      // Margin classifiers (hinge, perceptron, passive-aggressive): the label and the raw margin, no probability.
+      const margins = model.decisionFunction(X)
+      const k = classes.length
+      for (let r = 0; r < X.rows; r++) {
+        if (k === 2) {
+          predictions[r] = { score: margins[r]!, label: show(margins[r]! > 0 ? classes[1]! : classes[0]!) }
+          continue
+        }
+        let best = 0
+        for (let c = 1; c < k; c++) if (margins[r * k + c]! > margins[r * k + best]!) best = c
+        predictions[r] = { score: margins[r * k + best]!, label: show(classes[best]!) }
+      }
+    } else {
+      const proba = model.predictProba(X)
+      const k = classes.length
+      for (let r = 0; r < X.rows; r++) {
         let best = 0
         for (let c = 1; c < k; c++) if (proba[r * k + c]! > proba[r * k + best]!) best = c
-        predictions[r] = { probability: proba[r * k + best]!, label: classes[best]! }
+        // Binary: the probability of the positive class (classes[1]), whichever label wins.
+        const probability = k === 2 ? proba[r * 2 + 1]! : proba[r * k + best]!
+        predictions[r] = { probability, label: show(classes[best]!) }
       }
     }
   } else {

@@ -1,25 +1,43 @@
 /**
- * A whole training job as a library call: resolve target and features against the data, split off a holdout,
- * fit the preprocessing in one streaming pass, train for N passes, evaluate on the holdout. The result holds
- * everything an artifact needs; registering it is the caller's business (the registry sits above this layer).
+ * A whole training job as a library call: resolve target and features against the data, split off a holdout (and
+ * a validation split), fit the preprocessing in one streaming pass, train for N epochs over the rows in a seeded
+ * shuffled order, score every epoch and stop early when asked, checkpoint along the way, evaluate on the holdout.
+ * The result holds everything an artifact needs; registering it is the caller's business (the registry sits above
+ * this layer).
  * @module
  */
 import { ScalemlError } from '../core/errors.js'
-import { parseParamAssignments } from '../core/params.js'
-import type { Field, Schema } from '../data/batch.js'
+import { type Constraints, int, oneOf, parseParamAssignments, real, validateParams } from '../core/params.js'
+import type { Batch, Field, Schema } from '../data/batch.js'
 import { findNonNumeric } from '../data/checks.js'
 import { fingerprintFiles } from '../data/fingerprint.js'
-import type { Source } from '../data/source.js'
-import { describeFile, openFileSource } from '../data/sources/file-source.js'
-import { filterRows, isHoldoutRow, parseHoldout, resolveTimeCutoff } from '../data/split.js'
-import { modelEntry } from '../models/catalog.js'
-import type { SupervisedEstimator } from '../models/estimator.js'
+import { describeFile, type FileSource, openFileSource } from '../data/sources/file-source.js'
+import { detectFormat } from '../data/sources/files.js'
+import { isHoldoutRow, parseHoldout, resolveTimeCutoff } from '../data/split.js'
+import { supervisedModelEntry, supervisedModelFromJSON } from '../models/catalog.js'
+import type { EstimatorJSON, SupervisedEstimator } from '../models/estimator.js'
 import { autoPipeline } from '../preprocess/auto-pipeline.js'
-import type { Pipeline } from '../preprocess/pipeline.js'
-import { evaluateStream } from './evaluate.js'
+import { Pipeline } from '../preprocess/pipeline.js'
+import type { JsonValue } from '../registry/codec.js'
+import {
+  type CheckpointPosition,
+  checkIdentity,
+  type LossAccumulator,
+  readCheckpoint,
+  writeCheckpoint,
+} from './checkpoint.js'
+import { checkFiniteFeatures, checkLabelsIn, IMPUTE_MODES, type ImputeMode } from './checks.js'
+import {
+  type EarlyStoppingRule,
+  type EarlyStoppingState,
+  initialEarlyStopping,
+  updateEarlyStopping,
+} from './early-stopping.js'
+import { classScores, evaluateStream } from './evaluate.js'
 import { extractLabels } from './labels.js'
-import { fitStream } from './loop.js'
-import type { ProgressListener } from './progress.js'
+import type { EpochSummary, ProgressListener } from './progress.js'
+import { epochBatches, ROW_INDEX_COLUMN, type RowFilter, scanRows, type TrainingRows } from './rows.js'
+import { mixSeed, SHUFFLE_MODES, type ShuffleMode } from './shuffle.js'
 import { quoteIdent, resolveTarget, TARGET_COLUMN } from './target.js'
 
 /** What to train. Mirrors `scaleml train` flags. */
@@ -39,12 +57,75 @@ export interface TrainJobOptions {
    * table of the model finally chosen. Applied over `params`.
    */
   readonly paramAssignments?: readonly string[]
+  /** Passes over the training rows (default 1); the most, with early stopping. */
   readonly epochs?: number
+  /** Rows per batch, one `partialFit` each (default 65,536). Memory is proportional to it. */
   readonly batchSize?: number
   /** `time:<column>:<fraction>` or `random:<fraction>`; none → no holdout metrics. */
   readonly holdout?: string
+  /** Seed of the splits, the shuffles and the model (default 0). */
   readonly seed?: number
+  /**
+   * Order of the training rows (default `'segments'`, see {@link ShuffleMode}): flights-3m is sorted by date, and
+   * SGD on a sorted stream learns the last weeks best; reading segments in a new random order each epoch costs
+   * about 5% of an epoch there (segment reads are pruned to their row groups).
+   */
+  readonly shuffle?: ShuffleMode
+  /** Rows per segment for `shuffle: 'segments'` (default: `batchSize`). Memory holds one segment. */
+  readonly segmentRows?: number
+  /** Batches permuted together for `shuffle: 'window'` (default 8). Memory holds that many batches. */
+  readonly shuffleWindow?: number
+  /**
+   * Stop when the epoch score has not improved by `tol` for `nIterNoChange` epochs (scikit-learn's rule). The
+   * score is AUC (classifiers) or R² (regressors) on the validation rows — the `validationFraction` split if set,
+   * else the holdout — or, with neither, the mean training loss. Default false.
+   */
+  readonly earlyStopping?: boolean
+  /**
+   * Fraction of the training rows (after the holdout) set aside, by a seeded hash of the row index, to score each
+   * epoch; in (0, 1). Default: none (the holdout scores the epochs, when there is one).
+   */
+  readonly validationFraction?: number
+  /** Epochs without improvement that stop training (default 5). */
+  readonly nIterNoChange?: number
+  /** Least improvement of the epoch score that counts (default 1e-3). */
+  readonly tol?: number
+  /** Folder for checkpoints (created if missing). Default: no checkpoints. */
+  readonly checkpointDir?: string
+  /** Also checkpoint after every this many batches (default 0: only at the end of each epoch). */
+  readonly checkpointEvery?: number
+  /**
+   * Continue from the checkpoint in `checkpointDir` (start afresh when there is none). The result is bit for bit
+   * the model an uninterrupted run gives. Without it, an existing checkpoint is an error rather than overwritten.
+   * `epochs` may differ from the first run's, to train on.
+   */
+  readonly resume?: boolean
+  /** What to impute (default 'nulls'; see {@link ImputeMode}). */
+  readonly impute?: ImputeMode
+  /**
+   * The classes a classifier's labels take (default: those found in the training rows). A training label outside
+   * them is an error naming the row.
+   */
+  readonly classes?: readonly number[]
   readonly onProgress?: ProgressListener
+}
+
+/** How the epochs went. */
+export interface TrainingSummary {
+  readonly shuffle: ShuffleMode
+  /** Epochs trained to the end (fewer than asked when early stopping ended the run). */
+  readonly epochsCompleted: number
+  readonly stoppedEarly: boolean
+  /** The score of each epoch, when epochs were scored. */
+  readonly scores?: {
+    readonly metric: 'auc' | 'r2' | 'trainingLoss'
+    readonly on: 'holdout' | 'validation-fraction' | 'training'
+    readonly values: readonly number[]
+  }
+  /** Rows set aside by `validationFraction`. */
+  readonly validationRows?: number
+  /** Where this run started, when it resumed from a checkpoint. */
+  readonly resumedFrom?: { readonly epoch: number; readonly block: number; readonly batch: number }
 }
 
 /** A trained model with everything its artifact needs. */
@@ -64,13 +145,43 @@ export interface TrainJobResult {
     readonly dataDescription: string
     readonly rows: number
     readonly seed: number
+    /** Epochs trained. */
     readonly epochs: number
+    readonly shuffle: ShuffleMode
   }
+  readonly training: TrainingSummary
   /** Wall time of the whole job. */
   readonly seconds: number
-  /** Wall time of each phase: the preprocessing pass, the training epochs, the holdout evaluation. */
+  /**
+   * Wall time of each phase: the preprocessing pass, the training epochs, and evaluation (the holdout and the
+   * per-epoch scoring passes).
+   */
   readonly timings: { readonly fitPipeline: number; readonly train: number; readonly evaluate: number }
 }
+
+/** The training-loop options of {@link TrainJobOptions}, as a constraint table (C2). */
+export const TRAIN_LOOP_CONSTRAINTS: Constraints<{
+  shuffle: ShuffleMode
+  segmentRows: number
+  shuffleWindow: number
+  validationFraction: number
+  nIterNoChange: number
+  tol: number
+  checkpointEvery: number
+  impute: ImputeMode
+}> = {
+  shuffle: oneOf(...SHUFFLE_MODES),
+  segmentRows: int({ min: 1, max: 1 << 24 }),
+  shuffleWindow: int({ min: 1, max: 1024 }),
+  validationFraction: real({ min: 0, max: 1, closed: 'neither' }),
+  nIterNoChange: int({ min: 1 }),
+  tol: real({}),
+  checkpointEvery: int({ min: 0 }),
+  impute: oneOf(...IMPUTE_MODES),
+}
+
+/** Salt of the validation split's hash, so it is independent of a random holdout drawn with the same seed. */
+const VALIDATION_SALT = 0x76616c69
 
 /** Runs a training job end to end. */
 export async function trainJob(options: TrainJobOptions): Promise<TrainJobResult> {
@@ -84,7 +195,24 @@ export async function trainJob(options: TrainJobOptions): Promise<TrainJobResult
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new ScalemlError('INVALID_ARGUMENT', `--batch-size must be a whole number ≥ 1; got ${batchSize}.`)
   }
+  const loop = {
+    shuffle: options.shuffle ?? 'segments',
+    segmentRows: options.segmentRows ?? batchSize,
+    shuffleWindow: options.shuffleWindow ?? 8,
+    validationFraction: options.validationFraction,
+    nIterNoChange: options.nIterNoChange ?? 5,
+    tol: options.tol ?? 1e-3,
+    checkpointEvery: options.checkpointEvery ?? 0,
+    impute: options.impute ?? 'nulls',
+  }
+  validateParams('trainJob', TRAIN_LOOP_CONSTRAINTS, loop)
+  if (options.resume && options.checkpointDir === undefined) {
+    throw new ScalemlError('INVALID_ARGUMENT', '--resume needs --checkpoint-dir: the folder to resume from.')
+  }
+  const declaredClasses = options.classes === undefined ? undefined : checkDeclaredClasses(options.classes)
+
   const { schema, rows: totalRows } = await describeFile(options.data)
+  const indexed = detectFormat(options.data).kind === 'parquet'
   const target = resolveTarget(options.target, schema)
   const specs = (options.features?.length ? options.features : undefined)?.map(parseFeatureSpec)
   const features = specs
@@ -113,22 +241,34 @@ export async function trainJob(options: TrainJobOptions): Promise<TrainJobResult
   const casts = await declaredTypeCasts(options.data, schema, specs ?? [])
 
   const split = await planSplit(options, schema, seed, totalRows)
-  const open = (where: string | undefined): Promise<Source> =>
-    Promise.resolve(
-      openFileSource({
-        path: options.data,
-        columns: features.filter((name) => !casts.some((c) => c.name === name)),
-        expressions: [...casts, { name: TARGET_COLUMN, sql: target.sql }],
-        ...(where === undefined ? {} : { where }),
-        batchSize,
-      }),
-    )
-  const trainSource = split.wrapTrain(await open(split.trainWhere))
-  const testSource = split.hasTest ? split.wrapTest(await open(split.testWhere)) : undefined
+  const validationFraction = loop.validationFraction
+  const isValidation: RowFilter | undefined =
+    validationFraction === undefined
+      ? undefined
+      : (i) => isHoldoutRow(mixSeed(seed, VALIDATION_SALT), i, validationFraction)
+  const trainKeep = both(split.trainKeep, isValidation && ((i) => !isValidation(i)))
+  const validationKeep = isValidation && both(split.trainKeep, isValidation)
+
+  const open = (where: string | undefined): Promise<FileSource> =>
+    openFileSource({
+      path: options.data,
+      columns: features.filter((name) => !casts.some((c) => c.name === name)),
+      expressions: [...casts, { name: TARGET_COLUMN, sql: target.sql }],
+      ...(where === undefined ? {} : { where }),
+      ...(indexed ? { rowIndexColumn: ROW_INDEX_COLUMN } : {}),
+      batchSize,
+    })
+  const trainSource = await open(split.trainWhere)
+  let testSource: FileSource | undefined
+  try {
+    testSource = split.hasTest ? await open(split.testWhere) : undefined
+  } catch (error) {
+    await trainSource.close()
+    throw error
+  }
 
   try {
     const sourceSchema = await trainSource.schema()
-    const pipeline = autoPipeline(sourceSchema, features)
     const targetField = sourceSchema.fields.find((f) => f.name === TARGET_COLUMN)
     if (!targetField)
       throw new ScalemlError('INVALID_EXPRESSION', `The target '${target.expression}' produced no column.`)
@@ -140,7 +280,7 @@ export async function trainJob(options: TrainJobOptions): Promise<TrainJobResult
     }
     const targetKind = targetField.type === 'bool' ? 'boolean' : 'numeric'
     const modelKind = options.model ?? (targetKind === 'boolean' ? 'sgd-classifier' : 'sgd-regressor')
-    const entry = modelEntry(modelKind)
+    const entry = supervisedModelEntry(modelKind)
     const params = {
       seed,
       ...(options.params ?? {}),
@@ -148,47 +288,250 @@ export async function trainJob(options: TrainJobOptions): Promise<TrainJobResult
     }
     // Checked now rather than on the first partialFit, which comes only after a full pass over the data.
     entry.validate(params)
-    const model = entry.create(params)
+    let model = entry.create(params)
+    if (declaredClasses !== undefined && model.task !== 'classification') {
+      throw new ScalemlError('INVALID_ARGUMENT', `classes are for classifiers; ${modelKind} is a regressor.`)
+    }
+    const finiteColumns =
+      loop.impute === 'all'
+        ? []
+        : features.filter((name) => {
+            const type = sourceSchema.fields.find((f) => f.name === name)?.type
+            return type !== undefined && type !== 'string'
+          })
+    const data: TrainingRows = { source: trainSource, indexed, targetColumn: TARGET_COLUMN, batchSize }
+    const dataLabel = `${options.data}${split.describe}`
+
+    const dataFingerprint = await fingerprintFiles(options.data)
+    const checkpointDir = options.checkpointDir
+    const identity: Record<string, JsonValue> = {
+      dataFingerprint,
+      target: target.expression,
+      features: (options.features ?? features).map(String),
+      modelKind,
+      params: toJsonValue(model.params),
+      seed,
+      batchSize,
+      holdout: options.holdout ?? null,
+      shuffle: loop.shuffle,
+      segmentRows: loop.segmentRows,
+      shuffleWindow: loop.shuffleWindow,
+      validationFraction: loop.validationFraction ?? null,
+      earlyStopping: options.earlyStopping ? { nIterNoChange: loop.nIterNoChange, tol: loop.tol } : false,
+      impute: loop.impute,
+      classes: declaredClasses ?? null,
+    }
+    const checkpoint = checkpointDir === undefined ? undefined : await readCheckpoint(checkpointDir)
+    if (checkpoint !== undefined && checkpointDir !== undefined) {
+      if (!options.resume) {
+        throw new ScalemlError(
+          'INVALID_ARGUMENT',
+          `${checkpointDir} already holds a checkpoint (epoch ${checkpoint.position.epoch}); pass --resume to continue it, or remove the folder to start over.`,
+        )
+      }
+      checkIdentity(checkpointDir, checkpoint.identity, identity)
+    }
+
+    // The validation rows score the epochs; without them the holdout does, when there is one.
+    const scoring = (validationKeep ? 'validation-fraction' : testSource ? 'holdout' : undefined) as
+      | 'validation-fraction'
+      | 'holdout'
+      | undefined
+    const higherIsBetter = scoring !== undefined
+    const rule: EarlyStoppingRule | undefined = options.earlyStopping
+      ? { nIterNoChange: loop.nIterNoChange, tol: loop.tol, higherIsBetter }
+      : undefined
 
     const fitStarted = performance.now()
-    // Pass 1: preprocessing statistics and the label values, in one streaming read.
-    const labelValues = new Set<number>()
-    let trainRows = 0
-    const fitTotal = split.expectedTrainRows
-    for await (const raw of trainSource) {
-      const { batch, y } = extractLabels(raw, TARGET_COLUMN)
-      pipeline.partialFit(batch)
-      if (model.task === 'classification') collectLabels(y, labelValues, target.expression)
-      trainRows += batch.length
-      options.onProgress?.({ phase: 'fit-pipeline', rows: trainRows, totalRows: fitTotal })
+    let pipeline: Pipeline
+    let classes: readonly number[] | undefined
+    let trainRows: number
+    let position: CheckpointPosition
+    let stopping: EarlyStoppingState | undefined = rule && initialEarlyStopping(rule)
+    let trainingLoss: LossAccumulator = { sum: 0, rows: 0 }
+    const scores: number[] = []
+    if (checkpoint !== undefined) {
+      pipeline = Pipeline.fromJSON(checkpoint.pipeline)
+      model = supervisedModelFromJSON(checkpoint.model as EstimatorJSON)
+      classes = checkpoint.classes ?? undefined
+      trainRows = checkpoint.trainRows
+      position = checkpoint.position
+      stopping = checkpoint.earlyStopping ?? stopping
+      trainingLoss = checkpoint.trainingLoss
+      scores.push(...checkpoint.scores)
+    } else {
+      pipeline = autoPipeline(sourceSchema, features)
+      // Pass 1: preprocessing statistics and the label values, in one streaming read in file order.
+      const labelValues = new Set<number>()
+      trainRows = 0
+      for await (const batch of scanRows(data, trainKeep)) {
+        if (finiteColumns.length > 0) checkFiniteFeatures(batch, finiteColumns, options.data)
+        const { y } = extractLabels(batch, TARGET_COLUMN)
+        if (model.task === 'classification') {
+          if (declaredClasses === undefined) collectLabels(y, labelValues, target.expression)
+          else
+            checkLabelsIn(batch, y, declaredClasses, {
+              target: target.expression,
+              data: options.data,
+              why: 'declared for this job',
+            })
+        }
+        pipeline.partialFit(batch)
+        trainRows += batch.length
+        options.onProgress?.({ phase: 'fit-pipeline', rows: trainRows, totalRows: split.expectedTrainRows })
+      }
+      if (trainRows === 0) {
+        throw new ScalemlError(
+          'EMPTY_SOURCE',
+          `No training rows with a non-null target in ${options.data}${split.describe}${
+            validationFraction === undefined ? '' : ` after setting aside ${validationFraction} for validation`
+          }.`,
+        )
+      }
+      classes =
+        model.task === 'classification'
+          ? (declaredClasses ?? checkClasses(labelValues, target.expression, targetKind))
+          : undefined
+      position = { epoch: 1, block: 0, batch: 0, epochsCompleted: 0, rowsInEpoch: 0, stopped: false }
     }
-    if (trainRows === 0) {
-      throw new ScalemlError(
-        'EMPTY_SOURCE',
-        `No training rows with a non-null target in ${options.data}${split.describe}.`,
+    const resumedFrom =
+      checkpoint === undefined ? undefined : { epoch: position.epoch, block: position.block, batch: position.batch }
+
+    const pipelineJSON = pipeline.toJSON()
+    const save = async (at: CheckpointPosition): Promise<void> => {
+      if (checkpointDir === undefined) return
+      await writeCheckpoint(checkpointDir, {
+        identity,
+        position: at,
+        trainRows,
+        classes: classes ?? null,
+        earlyStopping: stopping ?? null,
+        trainingLoss,
+        scores,
+        pipeline: pipelineJSON,
+        model: model.toJSON(),
+      })
+    }
+
+    const evaluateOn = (rows: AsyncIterable<Batch>, label: string, total?: number) =>
+      evaluateStream(model, pipeline, rows, {
+        targetColumn: TARGET_COLUMN,
+        target: target.expression,
+        label,
+        finiteColumns,
+        ...(total === undefined ? {} : { totalRows: total }),
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      })
+    const holdoutLabel = `the holdout '${options.holdout}' of ${options.data}`
+    const evaluateHoldout = () =>
+      evaluateOn(
+        scanRows({ ...data, source: testSource! }, split.testKeep),
+        holdoutLabel,
+        Math.max(totalRows - trainRows, 0),
       )
-    }
-    const classes =
-      model.task === 'classification' ? checkClasses(labelValues, target.expression, targetKind) : undefined
 
     const trainStarted = performance.now()
-    await fitStream(model, pipeline, trainSource, {
-      epochs,
-      targetColumn: TARGET_COLUMN,
-      ...(classes ? { classes } : {}),
-      totalRows: trainRows,
-      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    })
+    let holdout: Awaited<ReturnType<typeof evaluateStream>> | undefined
+    let validationRows: number | undefined
+    let epochsCompleted = position.epochsCompleted
+    let stopped = position.stopped
+    let sinceCheckpoint = 0
+    let scoringSeconds = 0
+    let buffer: Float32Array = new Float32Array(0)
+    const trackLoss = rule !== undefined && scoring === undefined
+    const fitOptions = classes ? { classes } : {}
+    for (let epoch = position.epoch; epoch <= epochs && !stopped; epoch++) {
+      const epochStarted = performance.now()
+      const resuming = epoch === position.epoch
+      let rowsInEpoch = resuming ? position.rowsInEpoch : 0
+      const plan = {
+        mode: loop.shuffle,
+        seed,
+        epoch,
+        segmentRows: loop.segmentRows,
+        shuffleWindow: loop.shuffleWindow,
+        ...(resuming ? { from: { block: position.block, batch: position.batch } } : {}),
+      }
+      for await (const planned of epochBatches(data, trainKeep, plan)) {
+        const { batch, y } = extractLabels(planned.batch, TARGET_COLUMN)
+        const X = pipeline.transform(batch, buffer)
+        if (X.data.buffer !== buffer.buffer) buffer = X.data
+        if (trackLoss && model.isFitted) trainingLoss = addLoss(trainingLoss, model, X, y)
+        if (model.task === 'classification') model.partialFit(X, y, fitOptions)
+        else model.partialFit(X, y)
+        rowsInEpoch += batch.length
+        options.onProgress?.({ phase: 'train', epoch, epochs, rows: rowsInEpoch, totalRows: trainRows })
+        if (loop.checkpointEvery > 0 && ++sinceCheckpoint >= loop.checkpointEvery) {
+          sinceCheckpoint = 0
+          await save({
+            epoch,
+            block: planned.block,
+            batch: planned.index + 1,
+            epochsCompleted: epoch - 1,
+            rowsInEpoch,
+            stopped: false,
+          })
+        }
+      }
+      epochsCompleted = epoch
+
+      let summary: EpochSummary = { epoch, stop: false, rows: rowsInEpoch, seconds: 0 }
+      let score: number | undefined
+      const scoringStarted = performance.now()
+      const metric = model.task === 'classification' ? 'auc' : 'r2'
+      if (scoring === 'validation-fraction') {
+        const result = await evaluateOn(scanRows(data, validationKeep), `the validation rows of ${dataLabel}`)
+        if (result.rows === 0) {
+          throw new ScalemlError(
+            'EMPTY_SOURCE',
+            `validationFraction ${validationFraction} set aside no rows with a non-null target in ${dataLabel}; raise it or use more data.`,
+          )
+        }
+        validationRows = result.rows
+        score = result.metrics[metric]!
+        summary = { ...summary, metric, score, on: scoring }
+      } else if (scoring === 'holdout') {
+        holdout = await evaluateHoldout()
+        score = holdout.metrics[metric]
+        if (score !== undefined) summary = { ...summary, metric, score, on: scoring }
+      } else if (trackLoss) {
+        score = trainingLoss.rows > 0 ? trainingLoss.sum / trainingLoss.rows : Number.NaN
+        trainingLoss = { sum: 0, rows: 0 }
+        summary = { ...summary, metric: 'trainingLoss', score, on: 'training' }
+      }
+      if (score !== undefined) scores.push(score)
+      scoringSeconds += (performance.now() - scoringStarted) / 1000
+      if (rule !== undefined && stopping !== undefined && score !== undefined) {
+        const next = updateEarlyStopping(rule, stopping, score)
+        stopping = next.state
+        stopped = next.stop
+        summary = {
+          ...summary,
+          best: stopping.best,
+          epochsWithoutImprovement: stopping.epochsWithoutImprovement,
+          stop: stopped,
+        }
+      }
+      summary = { ...summary, seconds: (performance.now() - epochStarted) / 1000 }
+      options.onProgress?.({
+        phase: 'train',
+        epoch,
+        epochs,
+        rows: rowsInEpoch,
+        totalRows: trainRows,
+        epochEnd: summary,
+      })
+      await save({ epoch: epoch + 1, block: 0, batch: 0, epochsCompleted: epoch, rowsInEpoch: 0, stopped })
+      sinceCheckpoint = 0
+      // The holdout scored above is the final one only if no epoch follows.
+      if (epoch < epochs && !stopped) holdout = undefined
+    }
 
     const evaluateStarted = performance.now()
     let metrics: Record<string, number> = {}
     let holdoutRows = 0
     if (testSource) {
-      const evaluation = await evaluateStream(model, pipeline, testSource, {
-        targetColumn: TARGET_COLUMN,
-        totalRows: Math.max(totalRows - trainRows, 0),
-        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-      })
+      const evaluation = holdout ?? (await evaluateHoldout())
       metrics = evaluation.metrics
       holdoutRows = evaluation.rows
       if (holdoutRows === 0) {
@@ -199,6 +542,7 @@ export async function trainJob(options: TrainJobOptions): Promise<TrainJobResult
       }
     }
 
+    const scoredOn = scoring ?? (trackLoss ? 'training' : undefined)
     return {
       modelKind,
       task: model.task,
@@ -219,17 +563,34 @@ export async function trainJob(options: TrainJobOptions): Promise<TrainJobResult
           }
         : {}),
       lineage: {
-        dataFingerprint: await fingerprintFiles(options.data),
+        dataFingerprint,
         dataDescription: options.data,
         rows: trainRows,
         seed,
-        epochs,
+        epochs: epochsCompleted,
+        shuffle: loop.shuffle,
+      },
+      training: {
+        shuffle: loop.shuffle,
+        epochsCompleted,
+        stoppedEarly: stopped,
+        ...(scoredOn === undefined
+          ? {}
+          : {
+              scores: {
+                metric: scoredOn === 'training' ? 'trainingLoss' : model.task === 'classification' ? 'auc' : 'r2',
+                on: scoredOn,
+                values: scores,
+              },
+            }),
+        ...(validationRows === undefined ? {} : { validationRows }),
+        ...(resumedFrom === undefined ? {} : { resumedFrom }),
       },
       seconds: (performance.now() - started) / 1000,
       timings: {
         fitPipeline: (trainStarted - fitStarted) / 1000,
-        train: (evaluateStarted - trainStarted) / 1000,
-        evaluate: (performance.now() - evaluateStarted) / 1000,
+        train: (evaluateStarted - trainStarted) / 1000 - scoringSeconds,
+        evaluate: (performance.now() - evaluateStarted) / 1000 + scoringSeconds,
       },
     }
   } finally {
@@ -238,15 +599,76 @@ export async function trainJob(options: TrainJobOptions): Promise<TrainJobResult
   }
 }
 
+/** Both filters (either may be absent). */
+function both(a: RowFilter | undefined, b: RowFilter | undefined): RowFilter | undefined {
+  if (a === undefined) return b
+  if (b === undefined) return a
+  return (i) => a(i) && b(i)
+}
+
+/**
+ * Adds the loss of the batch under the current model, before it learns from it (scikit-learn sums each row's loss
+ * just before its update): log loss for classifiers with probabilities, the error rate for the others, the squared
+ * error for regressors.
+ */
+function addLoss(
+  into: LossAccumulator,
+  model: SupervisedEstimator,
+  X: Parameters<SupervisedEstimator['predict']>[0],
+  y: Float64Array,
+): LossAccumulator {
+  let sum = into.sum
+  if (model.task === 'classification') {
+    const { proba, calibrated } = classScores(model, X)
+    const k = model.classes.length
+    if (calibrated) {
+      for (let i = 0; i < y.length; i++) {
+        const c = model.classes.indexOf(y[i]!)
+        const p = k === 2 && proba.length === y.length ? (c === 1 ? proba[i]! : 1 - proba[i]!) : proba[i * k + c]!
+        sum -= Math.log(Math.min(Math.max(p, 1e-15), 1))
+      }
+    } else {
+      const predicted = model.predict(X)
+      for (let i = 0; i < y.length; i++) if (predicted[i] !== y[i]) sum += 1
+    }
+  } else {
+    const predicted = model.predict(X)
+    for (let i = 0; i < y.length; i++) {
+      const d = predicted[i]! - y[i]!
+      sum += d * d
+    }
+  }
+  return { sum, rows: into.rows + y.length }
+}
+
+function checkDeclaredClasses(classes: readonly number[]): number[] {
+  const sorted = [...new Set(classes)].sort((a, b) => a - b)
+  if (sorted.length < 2 || !sorted.every((c) => Number.isFinite(c))) {
+    throw new ScalemlError(
+      'INVALID_ARGUMENT',
+      `classes must be at least two distinct finite numbers; got [${classes.join(', ')}].`,
+    )
+  }
+  return sorted
+}
+
+/** Params as JSON (they are JSON-like by contract; non-finite numbers become strings so they compare). */
+function toJsonValue(value: unknown): JsonValue {
+  return JSON.parse(
+    JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)) ?? 'null',
+  ) as JsonValue
+}
+
 interface SplitPlan {
   readonly trainWhere?: string
   readonly testWhere?: string
+  /** Rows of the training side by row index (a random holdout). */
+  readonly trainKeep?: RowFilter
+  readonly testKeep?: RowFilter
   readonly cutoff?: number
   readonly expectedTrainRows: number
   readonly describe: string
   readonly hasTest: boolean
-  wrapTrain(source: Source): Source
-  wrapTest(source: Source): Source
 }
 
 async function planSplit(
@@ -255,17 +677,16 @@ async function planSplit(
   seed: number,
   totalRows: number,
 ): Promise<SplitPlan> {
-  const identity = (s: Source) => s
   if (!options.holdout) {
-    return { expectedTrainRows: totalRows, describe: '', hasTest: false, wrapTrain: identity, wrapTest: identity }
+    return { expectedTrainRows: totalRows, describe: '', hasTest: false }
   }
   const spec = parseHoldout(options.holdout)
   if (spec.kind === 'random') {
     return {
       expectedTrainRows: Math.round(totalRows * (1 - spec.fraction)),
       describe: ` after holding out ${spec.fraction} at random`,
-      wrapTrain: (s) => filterRows(s, (i) => !isHoldoutRow(seed, i, spec.fraction)),
-      wrapTest: (s) => filterRows(s, (i) => isHoldoutRow(seed, i, spec.fraction)),
+      trainKeep: (i) => !isHoldoutRow(seed, i, spec.fraction),
+      testKeep: (i) => isHoldoutRow(seed, i, spec.fraction),
       hasTest: true,
     }
   }
@@ -278,8 +699,6 @@ async function planSplit(
     expectedTrainRows: cut.rows - cut.testRows,
     describe: ` before ${isTime ? new Date(cut.cutoff).toISOString() : cut.cutoff}`,
     hasTest: true,
-    wrapTrain: identity,
-    wrapTest: identity,
   }
 }
 

@@ -6,6 +6,30 @@
 /** What a training job is doing. */
 export type TrainPhase = 'fit-pipeline' | 'train' | 'evaluate'
 
+/** The end of a training epoch: its score and where early stopping stands. */
+export interface EpochSummary {
+  /** 1-based. */
+  readonly epoch: number
+  /**
+   * What `score` is: `'auc'` or `'r2'` on the validation rows (higher is better), or `'trainingLoss'` (the mean
+   * loss of each batch before the model learned from it; lower is better) when there are no validation rows.
+   * Absent when the epoch was not scored (no validation rows and no early stopping).
+   */
+  readonly metric?: 'auc' | 'r2' | 'trainingLoss'
+  readonly score?: number
+  /** Which rows were scored. */
+  readonly on?: 'holdout' | 'validation-fraction' | 'training'
+  /** Best score so far and epochs since it last improved by `tol` (with early stopping). */
+  readonly best?: number
+  readonly epochsWithoutImprovement?: number
+  /** True when early stopping ends training after this epoch. */
+  readonly stop: boolean
+  /** Rows trained on in this epoch. */
+  readonly rows: number
+  /** Wall time of the epoch's training and scoring, in seconds. */
+  readonly seconds: number
+}
+
 /** One progress update. `totalRows` is the rows of this phase's pass when known. */
 export interface ProgressEvent {
   readonly phase: TrainPhase
@@ -14,6 +38,8 @@ export interface ProgressEvent {
   readonly epochs?: number
   readonly rows: number
   readonly totalRows?: number
+  /** Present on the one 'train' event that closes an epoch. */
+  readonly epochEnd?: EpochSummary
 }
 
 /** Receives progress updates; must be cheap (called once per batch). */

@@ -76,6 +76,61 @@ describe('scaleml train', () => {
     expect(manifest.files.length).toBeGreaterThan(0)
   })
 
+  it('evaluates a registered model on data, with the stored target or an override', async () => {
+    const run = await runCli(['evaluate', '--model', 'delays:1', '--data', data, '--home', home, '--json'])
+    expect(run.code, run.stderr).toBe(0)
+    const out = JSON.parse(run.stdout)
+    expect(out).toMatchObject({
+      model: { name: 'delays', version: 1 },
+      target: 'delay > 15',
+      task: 'classification',
+      rows: 30_000,
+    })
+    expect(out.metrics.auc).toBeGreaterThan(0.6)
+    const cells = out.confusionMatrix.counts.flat() as number[]
+    expect(cells.reduce((a, b) => a + b, 0)).toBe(30_000)
+    expect(out.confusionMatrix.classes).toEqual([0, 1])
+    const stricter = await runCli([
+      'evaluate',
+      '--model',
+      'delays',
+      '--data',
+      data,
+      '--target',
+      'delay > 60',
+      '--home',
+      home,
+      '--json',
+    ])
+    expect(stricter.code, stricter.stderr).toBe(0)
+    expect(JSON.parse(stricter.stdout).target).toBe('delay > 60')
+
+    const unknown = await runCli(['evaluate', '--model', 'dleays', '--data', data, '--home', home])
+    expect(unknown.code).toBe(6)
+    expect(unknown.stderr).toMatch(/No model named 'dleays'.*Did you mean 'delays'/)
+    expect(hasStackTrace(unknown.stderr)).toBe(false)
+  })
+
+  it('inspects data in one pass', async () => {
+    const run = await runCli(['data', 'inspect', data, '--json'])
+    expect(run.code, run.stderr).toBe(0)
+    const report = JSON.parse(run.stdout)
+    expect(report.rows).toBe(30_000)
+    expect(report.columns.map((c: { name: string }) => c.name)).toEqual([
+      'date',
+      'delay',
+      'distance',
+      'origin',
+      'destination',
+    ])
+    const origin = report.columns.find((c: { name: string }) => c.name === 'origin')
+    expect(origin.type).toBe('string')
+    expect(Math.abs(origin.distinct - 50)).toBeLessThanOrEqual(2)
+    const text = await runCli(['data', 'inspect', data])
+    expect(text.code, text.stderr).toBe(0)
+    expect(text.stdout).toMatch(/30,000 rows, 5 columns/)
+  })
+
   it('prints help for every command', async () => {
     for (const args of [
       ['--help'],

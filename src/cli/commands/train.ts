@@ -5,7 +5,10 @@
 import type { Command } from 'commander'
 import { ScalemlError } from '../../core/errors.js'
 import { MODEL_CATALOG } from '../../models/catalog.js'
+import { IMPUTE_MODES, type ImputeMode } from '../../train/checks.js'
 import { trainJob } from '../../train/job.js'
+import type { EpochSummary } from '../../train/progress.js'
+import { SHUFFLE_MODES, type ShuffleMode } from '../../train/shuffle.js'
 import { formatNumber, printJson } from '../output.js'
 import { createProgress } from '../progress.js'
 import { registerTrained } from '../register-trained.js'
@@ -21,6 +24,18 @@ interface TrainFlags {
   batchSize: string
   holdout?: string
   seed: string
+  shuffle: string
+  segmentRows?: string
+  shuffleWindow?: string
+  earlyStopping?: boolean
+  validationFraction?: string
+  nIterNoChange: string
+  tol: string
+  checkpointDir?: string
+  checkpointEvery: string
+  resume?: boolean
+  impute: string
+  classes?: string
   register?: string
   home?: string
   json?: boolean
@@ -40,12 +55,43 @@ export function registerTrainCommand(program: Command): void {
     .option('--batch-size <n>', 'rows per batch (memory is proportional to it)', '65536')
     .option('--holdout <spec>', 'time:<column>:<fraction> (last fraction by time) or random:<fraction>')
     .option('--seed <n>', 'random seed for shuffling and splits', '0')
+    .option(
+      '--shuffle <mode>',
+      `row order: ${SHUFFLE_MODES.join(' | ')}. segments: read segments of --segment-rows rows in a new random order each epoch and permute their rows (Parquet; CSV permutes within batches); window: permute the rows of --shuffle-window consecutive batches; none: file order`,
+      'segments',
+    )
+    .option('--segment-rows <n>', 'rows per segment for --shuffle segments (default: --batch-size)')
+    .option('--shuffle-window <n>', 'batches permuted together for --shuffle window (default 8)')
+    .option(
+      '--early-stopping',
+      'stop when the epoch score (AUC or R² on --validation-fraction rows, else on the holdout, else the training loss) has not improved by --tol for --n-iter-no-change epochs',
+    )
+    .option(
+      '--validation-fraction <f>',
+      'fraction in (0, 1) of the training rows set aside to score each epoch (default: score on the holdout)',
+    )
+    .option('--n-iter-no-change <n>', 'epochs without improvement that stop training with --early-stopping', '5')
+    .option('--tol <t>', 'least improvement of the epoch score that counts, with --early-stopping', '0.001')
+    .option('--checkpoint-dir <dir>', 'write checkpoints to this folder at the end of every epoch')
+    .option('--checkpoint-every <n>', 'also checkpoint every n batches (0: only at epoch ends)', '0')
+    .option(
+      '--resume',
+      'continue from the checkpoint in --checkpoint-dir (same data, target, features, model, params and seed); the result equals an uninterrupted run',
+    )
+    .option(
+      '--impute <what>',
+      `${IMPUTE_MODES.join(' | ')}: nulls fills nulls with the training mean and rejects NaN/±Infinity in numeric features (naming the row); all also imputes NaN/±Infinity`,
+      'nulls',
+    )
+    .option('--classes <a,b,...>', 'the labels a classifier may see (default: those in the training rows)')
     .option('--register <name>', 'register the model under this name (default: derived from the data file)')
     .option('--home <dir>', 'registry folder (default: $SCALEML_HOME or ./.scaleml)')
     .option('--json', 'print one JSON object with the result instead of text')
     .addHelpText(
       'after',
-      '\nExample:\n  scaleml train --data flights.parquet --target "delay > 15" --features date,distance,origin,destination \\\n    --holdout time:date:0.1 --epochs 3 --register flights-delay',
+      '\nExamples:\n  scaleml train --data flights.parquet --target "delay > 15" --features date,distance,origin,destination \\\n    --holdout time:date:0.1 --epochs 3 --register flights-delay\n' +
+        '  scaleml train --data flights.parquet --target "delay > 15" --holdout time:date:0.1 --epochs 20 \\\n' +
+        '    --early-stopping --validation-fraction 0.1 --checkpoint-dir ckpt --checkpoint-every 10   # then add --resume after a crash',
     )
     .action(async (flags: TrainFlags) => {
       const modelName = flags.model
@@ -76,7 +122,33 @@ export function registerTrainCommand(program: Command): void {
           batchSize: parseInteger('--batch-size', flags.batchSize),
           ...(flags.holdout ? { holdout: flags.holdout } : {}),
           seed: parseInteger('--seed', flags.seed),
-          onProgress: (e) => progress.update(e),
+          shuffle: parseChoice('--shuffle', flags.shuffle, SHUFFLE_MODES) as ShuffleMode,
+          ...(flags.segmentRows === undefined
+            ? {}
+            : { segmentRows: parseInteger('--segment-rows', flags.segmentRows) }),
+          ...(flags.shuffleWindow === undefined
+            ? {}
+            : { shuffleWindow: parseInteger('--shuffle-window', flags.shuffleWindow) }),
+          ...(flags.earlyStopping ? { earlyStopping: true } : {}),
+          ...(flags.validationFraction === undefined
+            ? {}
+            : { validationFraction: parseReal('--validation-fraction', flags.validationFraction) }),
+          nIterNoChange: parseInteger('--n-iter-no-change', flags.nIterNoChange),
+          tol: parseReal('--tol', flags.tol),
+          ...(flags.checkpointDir === undefined ? {} : { checkpointDir: flags.checkpointDir }),
+          checkpointEvery: parseInteger('--checkpoint-every', flags.checkpointEvery),
+          ...(flags.resume ? { resume: true } : {}),
+          impute: parseChoice('--impute', flags.impute, IMPUTE_MODES) as ImputeMode,
+          ...(flags.classes === undefined
+            ? {}
+            : { classes: flags.classes.split(',').map((c) => parseReal('--classes', c.trim())) }),
+          onProgress: (e) => {
+            progress.update(e)
+            if (e.epochEnd && !flags.json) {
+              progress.stop()
+              process.stderr.write(`${describeEpoch(e.epochEnd, e.epochs)}\n`)
+            }
+          },
         })
       } finally {
         progress.stop()
@@ -91,6 +163,7 @@ export function registerTrainCommand(program: Command): void {
         rows: result.lineage.rows,
         holdoutRows: result.holdout?.rows ?? 0,
         epochs: result.lineage.epochs,
+        training: result.training,
         seconds,
         timings: result.timings,
         rowsPerSecond: rowsSeen / result.timings.train,
@@ -106,6 +179,13 @@ export function registerTrainCommand(program: Command): void {
       process.stdout.write(
         `trained on ${formatNumber(summary.rows)} rows × ${summary.epochs} epoch(s) in ${seconds.toFixed(1)} s (${formatNumber(Math.round(summary.rowsPerSecond))} rows/s), peak RSS ${(summary.peakRssBytes / 1048576).toFixed(0)} MiB\n`,
       )
+      if (result.training.resumedFrom) {
+        const r = result.training.resumedFrom
+        process.stdout.write(`resumed from epoch ${r.epoch}, block ${r.block}, batch ${r.batch}\n`)
+      }
+      if (result.training.stoppedEarly) {
+        process.stdout.write(`early stopping after epoch ${result.training.epochsCompleted}\n`)
+      }
       if (result.holdout) {
         const m = Object.entries(result.metrics)
           .map(([k, v]) => `${k} ${formatNumber(v)}`)
@@ -113,6 +193,34 @@ export function registerTrainCommand(program: Command): void {
         process.stdout.write(`holdout (${result.holdout.spec}, ${formatNumber(result.holdout.rows)} rows): ${m}\n`)
       }
     })
+}
+
+/** One line per epoch: its score and where early stopping stands. */
+function describeEpoch(summary: EpochSummary, epochs: number | undefined): string {
+  const parts = [`epoch ${summary.epoch}${epochs === undefined ? '' : `/${epochs}`}`]
+  if (summary.metric !== undefined && summary.score !== undefined) {
+    const name = summary.metric === 'trainingLoss' ? 'training loss' : `${summary.on} ${summary.metric}`
+    parts.push(`${name} ${formatNumber(summary.score)}`)
+  }
+  if (summary.best !== undefined) {
+    parts.push(`best ${formatNumber(summary.best)}, ${summary.epochsWithoutImprovement} epoch(s) without improvement`)
+  }
+  if (summary.stop) parts.push('early stopping')
+  parts.push(`${summary.seconds.toFixed(1)} s`)
+  return parts.join(' · ')
+}
+
+function parseChoice(flag: string, raw: string, choices: readonly string[]): string {
+  if (!choices.includes(raw)) {
+    throw new ScalemlError('INVALID_ARGUMENT', `${flag} expects one of ${choices.join(', ')}; got '${raw}'.`)
+  }
+  return raw
+}
+
+function parseReal(flag: string, raw: string): number {
+  const value = raw.trim() === '' ? Number.NaN : Number(raw)
+  if (!Number.isFinite(value)) throw new ScalemlError('INVALID_ARGUMENT', `${flag} expects a number; got '${raw}'.`)
+  return value
 }
 
 /** Peak resident set size of this process, in bytes. */

@@ -267,7 +267,9 @@ export class MiniBatchKMeans implements Clusterer {
     const state = this.#state ?? this.#initialize(X)
     const workspace = this.#workspace
     workspace.ensure(X.rows, nClusters)
-    // scikit-learn's `_random_reassign`, decided before the step on the counts as they were.
+    // scikit-learn's `_random_reassign`, decided before the step on the counts as they were. scikit-learn adds its
+    // fixed `batch_size` per call whatever the call's size; counting the rows actually seen keeps "every 10 × k rows"
+    // true for callers whose batches vary (the same thing at scikit-learn's usual, equal-sized calls).
     state.rowsSinceReassign += X.rows
     let reassign = false
     if (state.counts.includes(0) || state.rowsSinceReassign >= 10 * nClusters) {

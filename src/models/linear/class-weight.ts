@@ -86,7 +86,18 @@ export function validateParamsWithClassWeight<P extends object>(
     validateParams(owner, constraints, checkMap ? { ...params, classWeight: null } : params)
   } catch (error) {
     if (!(error instanceof ScalemlError) || error.code !== 'INVALID_PARAM') throw error
-    issues.push(...error.issues)
+    // The table's row describes only null and 'balanced'; the message should name every accepted form.
+    for (const issue of error.issues) {
+      issues.push(
+        issue.path[0] === 'classWeight' && issue.code === 'invalid_value'
+          ? {
+              ...issue,
+              message: `The 'classWeight' parameter of ${owner} must be ${EXPECTED}. Got ${JSON.stringify(classWeight) ?? String(classWeight)} instead.`,
+              expected: EXPECTED,
+            }
+          : issue,
+      )
+    }
   }
   if (checkMap) {
     const issue = classWeightMapIssue(owner, classWeight)

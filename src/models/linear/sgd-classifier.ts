@@ -9,25 +9,14 @@ import { ScalemlError } from '../../core/errors.js'
 import type { DenseMatrix } from '../../core/matrix.js'
 import type { Constraints } from '../../core/params.js'
 import { oneOf } from '../../core/params.js'
-import type { Classifier, EstimatorJSON, PartialFitOptions } from '../estimator.js'
-import { linearScores, logisticProba, modifiedHuberProba } from './kernels/linear-predict.js'
+import type { EstimatorJSON } from '../estimator.js'
+import { BaseLinearClassifier, type LinearClassifierJSON } from './base-linear-classifier.js'
+import { CLASS_WEIGHT_CONSTRAINT, type ClassWeight } from './class-weight.js'
+import { logisticProba, modifiedHuberProba } from './kernels/linear-predict.js'
 import { LOSS_NAMES, type LossName } from './kernels/losses.js'
-import type { LinearSgdState, LinearSgdStateJSON, SgdCommonParams } from './sgd-core.js'
-import {
-  checkFeatures,
-  checkLength,
-  checkRowValues,
-  checkShape,
-  createLinearState,
-  linearStateFromJSON,
-  linearStateToJSON,
-  predictiveWeights,
-  resolveSettings,
-  runPartialFit,
-  SGD_COMMON_CONSTRAINTS,
-  SgdWorkspace,
-  validateSgdParams,
-} from './sgd-core.js'
+import type { SgdSettings } from './kernels/sgd-epoch.js'
+import type { LinearStateParams, SgdCommonParams } from './sgd-core.js'
+import { resolveSettings, SGD_COMMON_CONSTRAINTS, validateSgdParams } from './sgd-core.js'
 
 /** Hyperparameters of `SgdClassifier`. */
 export type SgdClassifierParams = SgdCommonParams & {
@@ -36,6 +25,8 @@ export type SgdClassifierParams = SgdCommonParams & {
    * (probabilities, robust), 'squared_hinge', 'perceptron', or one of the regression losses applied to ±1 targets.
    */
   readonly loss: LossName
+  /** Per-class weights of the updates (see `ClassWeight`); default null, every class 1. */
+  readonly classWeight: ClassWeight
 }
 
 /**
@@ -55,22 +46,18 @@ export const SGD_CLASSIFIER_DEFAULTS: SgdClassifierParams = {
   shuffle: true,
   seed: 0,
   average: 0,
+  classWeight: null,
 }
 
 /** Constraint table of `SgdClassifierParams`. */
 export const SGD_CLASSIFIER_CONSTRAINTS: Constraints<SgdClassifierParams> = {
   loss: oneOf(...LOSS_NAMES),
   ...SGD_COMMON_CONSTRAINTS,
+  classWeight: CLASS_WEIGHT_CONSTRAINT,
 }
 
 /** Serialized `SgdClassifier`. */
-export type SgdClassifierJSON = EstimatorJSON & {
-  readonly kind: 'sgd-classifier'
-  readonly params: SgdClassifierParams
-  readonly state: LinearSgdStateJSON & { readonly classes: number[] }
-}
-
-const OWNER = 'SgdClassifier'
+export type SgdClassifierJSON = LinearClassifierJSON<'sgd-classifier', SgdClassifierParams>
 
 /**
  * Stochastic-gradient linear classifier.
@@ -79,46 +66,12 @@ const OWNER = 'SgdClassifier'
  * model.partialFit(X, y, { classes: [0, 1] })
  * const p = model.predictProba(X) // rows × 2
  */
-export class SgdClassifier implements Classifier {
+export class SgdClassifier extends BaseLinearClassifier<SgdClassifierParams, 'sgd-classifier'> {
   readonly kind = 'sgd-classifier'
-  readonly task = 'classification'
-  readonly params: Readonly<SgdClassifierParams>
-  #state: LinearSgdState | undefined
-  #classes: readonly number[] = []
-  readonly #workspace = new SgdWorkspace()
+  protected readonly owner = 'SgdClassifier'
 
   constructor(params: Partial<SgdClassifierParams> = {}) {
-    this.params = { ...SGD_CLASSIFIER_DEFAULTS, ...params }
-  }
-
-  /** True once `partialFit` has run (or after `fromJSON`). */
-  get isFitted(): boolean {
-    return this.#state !== undefined
-  }
-
-  /** Feature count fixed by the first `partialFit`. */
-  get nFeaturesIn(): number | undefined {
-    return this.#state?.nFeatures
-  }
-
-  /** The sorted classes given on the first `partialFit`; empty before. */
-  get classes(): readonly number[] {
-    return this.#classes
-  }
-
-  /** Weights used for prediction, `outputs × nFeatures` (one output for two classes); a copy. */
-  get coef(): Float64Array {
-    return predictiveWeights(this.#fitted(), this.params.average).coef.slice()
-  }
-
-  /** Intercepts used for prediction, one per output; a copy. */
-  get intercept(): Float64Array {
-    return predictiveWeights(this.#fitted(), this.params.average).intercept.slice()
-  }
-
-  /** 1 + rows learned from so far (scikit-learn's `t_`). */
-  get t(): number {
-    return this.#fitted().t
+    super({ ...SGD_CLASSIFIER_DEFAULTS, ...params })
   }
 
   /** A new unfitted classifier with some parameters changed (scikit-learn's `clone` + `set_params`). */
@@ -127,76 +80,15 @@ export class SgdClassifier implements Classifier {
   }
 
   /**
-   * One SGD epoch over the rows of `X` with labels `y`. The first call validates the parameters and needs
-   * `options.classes`; later calls may repeat the same classes. Labels outside the classes, non-finite features,
-   * a changed feature count or a diverging update throw, and a failed call leaves the model unchanged.
-   * A call with zero rows changes nothing.
-   */
-  partialFit(X: DenseMatrix, y: Float64Array, options: PartialFitOptions = {}): void {
-    const first = this.#state === undefined
-    if (first) validateSgdParams(OWNER, SGD_CLASSIFIER_CONSTRAINTS, this.params)
-    const classes = this.#resolveClasses(options.classes)
-    checkShape(OWNER, X, this.#state?.nFeatures)
-    checkLength('y', y, X.rows)
-    const sampleWeight = options.sampleWeight ?? null
-    if (sampleWeight !== null) checkRowValues('sampleWeight', sampleWeight, X.rows)
-    const classIndex = labelIndices(y, classes)
-    if (X.rows === 0) return
-
-    const state = this.#state ?? createLinearState(classes.length === 2 ? 1 : classes.length, X.cols, this.params)
-    const binary = state.nOutputs === 1
-    runPartialFit(
-      OWNER,
-      state,
-      resolveSettings(this.params),
-      X,
-      (output, out) => {
-        // Binary: the positive class is classes[1]; one-vs-rest: output k's positive class is classes[k].
-        const positive = binary ? 1 : output
-        for (let i = 0; i < X.rows; i++) out[i] = classIndex[i] === positive ? 1 : -1
-        return out
-      },
-      sampleWeight,
-      this.#workspace,
-    )
-    this.#state = state
-    this.#classes = classes
-  }
-
-  /** Margins: `rows` values for two classes, `rows × classes` otherwise (row-major). */
-  decisionFunction(X: DenseMatrix): Float64Array {
-    const state = this.#fitted()
-    checkFeatures(OWNER, X, state.nFeatures)
-    const { coef, intercept } = predictiveWeights(state, this.params.average)
-    const out = new Float64Array(X.rows * state.nOutputs)
-    linearScores(X.data, state.nFeatures, coef, intercept, state.nOutputs, out, 0, X.rows)
-    return out
-  }
-
-  /** Predicted class labels: the positive class where the margin is > 0 (binary), else the largest margin. */
-  predict(X: DenseMatrix): Float64Array {
-    const scores = this.decisionFunction(X)
-    const nOutputs = this.#state!.nOutputs
-    const classes = this.#classes
-    const out = new Float64Array(X.rows)
-    for (let r = 0; r < X.rows; r++) {
-      if (nOutputs === 1) {
-        out[r] = scores[r]! > 0 ? classes[1]! : classes[0]!
-        continue
-      }
-      let best = 0
-      for (let k = 1; k < nOutputs; k++) if (scores[r * nOutputs + k]! > scores[r * nOutputs + best]!) best = k
-      out[r] = classes[best]!
-    }
-    return out
-  }
-
-  /**
    * Class probabilities, `rows × classes` row-major, for loss 'log_loss' (sigmoid of the margin; one-vs-rest
    * outputs normalised) or 'modified_huber' (`(clip(margin, -1, 1) + 1) / 2`). Other losses have no calibrated
    * probabilities and throw `INVALID_ARGUMENT`.
    */
-  predictProba(X: DenseMatrix): Float64Array {
+  override get hasProbabilities(): boolean {
+    return this.params.loss === 'log_loss' || this.params.loss === 'modified_huber'
+  }
+
+  override predictProba(X: DenseMatrix): Float64Array {
     const loss = this.params.loss
     if (loss !== 'log_loss' && loss !== 'modified_huber') {
       throw new ScalemlError(
@@ -205,118 +97,30 @@ export class SgdClassifier implements Classifier {
       )
     }
     const scores = this.decisionFunction(X)
-    const nOutputs = this.#state!.nOutputs
-    const out = new Float64Array(X.rows * this.#classes.length)
+    const nClasses = this.classes.length
+    const nOutputs = nClasses === 2 ? 1 : nClasses
+    const out = new Float64Array(X.rows * nClasses)
     if (loss === 'log_loss') logisticProba(scores, X.rows, nOutputs, out)
     else modifiedHuberProba(scores, X.rows, nOutputs, out)
     return out
   }
 
-  /** Hyperparameters and learned state; typed arrays stay typed. */
-  toJSON(): SgdClassifierJSON {
-    const state = this.#fitted()
-    return {
-      kind: 'sgd-classifier',
-      params: { ...this.params },
-      state: { ...linearStateToJSON(state, this.params.average), classes: [...this.#classes] },
-    }
-  }
-
   /** Rebuilds a classifier from `toJSON()` output; throws `ARTIFACT_INVALID` on a malformed document. */
   static fromJSON(json: EstimatorJSON): SgdClassifier {
-    if (json.kind !== 'sgd-classifier') {
-      throw new ScalemlError('ARTIFACT_INVALID', `Expected kind 'sgd-classifier', got '${String(json.kind)}'.`)
-    }
     const model = new SgdClassifier(json.params as Partial<SgdClassifierParams>)
-    try {
-      validateSgdParams(OWNER, SGD_CLASSIFIER_CONSTRAINTS, model.params)
-    } catch (error) {
-      throw new ScalemlError('ARTIFACT_INVALID', `Invalid sgd-classifier params: ${(error as Error).message}`, [], {
-        cause: error,
-      })
-    }
-    const classes = json.state['classes']
-    if (!Array.isArray(classes) || classes.length < 2 || !classes.every((c) => typeof c === 'number')) {
-      throw new ScalemlError(
-        'ARTIFACT_INVALID',
-        'Invalid sgd-classifier state: classes must be an array of 2 or more numbers.',
-      )
-    }
-    const nOutputs = classes.length === 2 ? 1 : classes.length
-    model.#state = linearStateFromJSON('sgd-classifier', json.state, nOutputs, model.params)
-    model.#classes = [...(classes as number[])]
+    model.restore(json)
     return model
   }
 
-  #fitted(): LinearSgdState {
-    if (this.#state === undefined) {
-      throw new ScalemlError('NOT_FITTED', 'This SgdClassifier is not fitted yet; call partialFit first.')
-    }
-    return this.#state
+  protected checkParams(): void {
+    validateSgdParams(this.owner, SGD_CLASSIFIER_CONSTRAINTS, this.params)
   }
 
-  #resolveClasses(given: readonly number[] | undefined): readonly number[] {
-    if (this.#state !== undefined) {
-      if (given !== undefined && !sameNumbers(uniqueSorted(given), this.#classes)) {
-        throw new ScalemlError(
-          'INVALID_ARGUMENT',
-          `classes [${given.join(', ')}] differ from the classes [${this.#classes.join(', ')}] of the first partialFit call.`,
-        )
-      }
-      return this.#classes
-    }
-    if (given === undefined) {
-      throw new ScalemlError(
-        'INVALID_ARGUMENT',
-        'SgdClassifier.partialFit needs options.classes (every label y can take) on the first call.',
-      )
-    }
-    const classes = uniqueSorted(given)
-    if (classes.some((c) => !Number.isFinite(c))) {
-      throw new ScalemlError('INVALID_ARGUMENT', `classes must be finite numbers, got [${given.join(', ')}].`)
-    }
-    if (classes.length < 2) {
-      throw new ScalemlError(
-        'INVALID_ARGUMENT',
-        `The number of classes has to be greater than one; got ${classes.length} class ([${classes.join(', ')}]).`,
-      )
-    }
-    return classes
+  protected settings(): SgdSettings {
+    return resolveSettings(this.params)
   }
-}
 
-/** Maps each label to its index in the sorted classes; throws `INVALID_DATA` naming the first unknown label. */
-function labelIndices(y: Float64Array, classes: readonly number[]): Int32Array {
-  const index = new Map<number, number>()
-  classes.forEach((c, i) => {
-    index.set(c, i)
-  })
-  const out = new Int32Array(y.length)
-  for (let i = 0; i < y.length; i++) {
-    const k = index.get(y[i]!)
-    if (k === undefined) {
-      throw new ScalemlError(
-        'INVALID_DATA',
-        `y[${i}] = ${y[i]} is not one of the classes [${classes.join(', ')}] given on the first partialFit call.`,
-        [
-          {
-            code: 'invalid_value',
-            path: ['y', i],
-            message: `label ${y[i]} is not a known class`,
-            received: String(y[i]),
-          },
-        ],
-      )
-    }
-    out[i] = k
+  protected stateParams(): LinearStateParams {
+    return this.params
   }
-  return out
-}
-
-function uniqueSorted(values: readonly number[]): number[] {
-  return [...new Set(values)].sort((a, b) => a - b)
-}
-
-function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i])
 }

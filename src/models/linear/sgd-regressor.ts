@@ -4,27 +4,13 @@
  * scaleml's seeded generator, not NumPy's). Training only: no I/O.
  * @module
  */
-import { ScalemlError } from '../../core/errors.js'
-import type { DenseMatrix } from '../../core/matrix.js'
 import type { Constraints } from '../../core/params.js'
 import { oneOf } from '../../core/params.js'
-import type { EstimatorJSON, PartialFitOptions, Regressor } from '../estimator.js'
-import { linearScores } from './kernels/linear-predict.js'
-import type { LinearSgdState, LinearSgdStateJSON, SgdCommonParams } from './sgd-core.js'
-import {
-  checkFeatures,
-  checkRowValues,
-  checkShape,
-  createLinearState,
-  linearStateFromJSON,
-  linearStateToJSON,
-  predictiveWeights,
-  resolveSettings,
-  runPartialFit,
-  SGD_COMMON_CONSTRAINTS,
-  SgdWorkspace,
-  validateSgdParams,
-} from './sgd-core.js'
+import type { EstimatorJSON } from '../estimator.js'
+import { BaseLinearRegressor, type LinearRegressorJSON } from './base-linear-regressor.js'
+import type { SgdSettings } from './kernels/sgd-epoch.js'
+import type { LinearStateParams, SgdCommonParams } from './sgd-core.js'
+import { resolveSettings, SGD_COMMON_CONSTRAINTS, validateSgdParams } from './sgd-core.js'
 
 /** Regression losses (scikit-learn's spelling). */
 export const REGRESSION_LOSS_NAMES = [
@@ -63,13 +49,7 @@ export const SGD_REGRESSOR_CONSTRAINTS: Constraints<SgdRegressorParams> = {
 }
 
 /** Serialized `SgdRegressor`. */
-export type SgdRegressorJSON = EstimatorJSON & {
-  readonly kind: 'sgd-regressor'
-  readonly params: SgdRegressorParams
-  readonly state: LinearSgdStateJSON
-}
-
-const OWNER = 'SgdRegressor'
+export type SgdRegressorJSON = LinearRegressorJSON<'sgd-regressor', SgdRegressorParams>
 
 /**
  * Stochastic-gradient linear regressor.
@@ -78,40 +58,12 @@ const OWNER = 'SgdRegressor'
  * model.partialFit(X, y)
  * const yHat = model.predict(X)
  */
-export class SgdRegressor implements Regressor {
+export class SgdRegressor extends BaseLinearRegressor<SgdRegressorParams, 'sgd-regressor'> {
   readonly kind = 'sgd-regressor'
-  readonly task = 'regression'
-  readonly params: Readonly<SgdRegressorParams>
-  #state: LinearSgdState | undefined
-  readonly #workspace = new SgdWorkspace()
+  protected readonly owner = 'SgdRegressor'
 
   constructor(params: Partial<SgdRegressorParams> = {}) {
-    this.params = { ...SGD_REGRESSOR_DEFAULTS, ...params }
-  }
-
-  /** True once `partialFit` has run (or after `fromJSON`). */
-  get isFitted(): boolean {
-    return this.#state !== undefined
-  }
-
-  /** Feature count fixed by the first `partialFit`. */
-  get nFeaturesIn(): number | undefined {
-    return this.#state?.nFeatures
-  }
-
-  /** Weights used for prediction (`nFeatures`); a copy. */
-  get coef(): Float64Array {
-    return predictiveWeights(this.#fitted(), this.params.average).coef.slice()
-  }
-
-  /** Intercept used for prediction (one value); a copy. */
-  get intercept(): Float64Array {
-    return predictiveWeights(this.#fitted(), this.params.average).intercept.slice()
-  }
-
-  /** 1 + rows learned from so far (scikit-learn's `t_`). */
-  get t(): number {
-    return this.#fitted().t
+    super({ ...SGD_REGRESSOR_DEFAULTS, ...params })
   }
 
   /** A new unfitted regressor with some parameters changed. */
@@ -119,63 +71,22 @@ export class SgdRegressor implements Regressor {
     return new SgdRegressor({ ...this.params, ...patch })
   }
 
-  /**
-   * One SGD epoch over the rows of `X` with targets `y`. The first call validates the parameters. Non-finite
-   * features or targets, a changed feature count or a diverging update throw, and a failed call leaves the model
-   * unchanged. A call with zero rows changes nothing.
-   */
-  partialFit(X: DenseMatrix, y: Float64Array, options: Omit<PartialFitOptions, 'classes'> = {}): void {
-    if (this.#state === undefined) validateSgdParams(OWNER, SGD_REGRESSOR_CONSTRAINTS, this.params)
-    checkShape(OWNER, X, this.#state?.nFeatures)
-    checkRowValues('y', y, X.rows)
-    const sampleWeight = options.sampleWeight ?? null
-    if (sampleWeight !== null) checkRowValues('sampleWeight', sampleWeight, X.rows)
-    if (X.rows === 0) return
-    const state = this.#state ?? createLinearState(1, X.cols, this.params)
-    runPartialFit(OWNER, state, resolveSettings(this.params), X, () => y, sampleWeight, this.#workspace)
-    this.#state = state
-  }
-
-  /** Predicted targets `X · coef + intercept`. */
-  predict(X: DenseMatrix): Float64Array {
-    const state = this.#fitted()
-    checkFeatures(OWNER, X, state.nFeatures)
-    const { coef, intercept } = predictiveWeights(state, this.params.average)
-    const out = new Float64Array(X.rows)
-    linearScores(X.data, state.nFeatures, coef, intercept, 1, out, 0, X.rows)
-    return out
-  }
-
-  /** Hyperparameters and learned state; typed arrays stay typed. */
-  toJSON(): SgdRegressorJSON {
-    return {
-      kind: 'sgd-regressor',
-      params: { ...this.params },
-      state: linearStateToJSON(this.#fitted(), this.params.average),
-    }
-  }
-
   /** Rebuilds a regressor from `toJSON()` output; throws `ARTIFACT_INVALID` on a malformed document. */
   static fromJSON(json: EstimatorJSON): SgdRegressor {
-    if (json.kind !== 'sgd-regressor') {
-      throw new ScalemlError('ARTIFACT_INVALID', `Expected kind 'sgd-regressor', got '${String(json.kind)}'.`)
-    }
     const model = new SgdRegressor(json.params as Partial<SgdRegressorParams>)
-    try {
-      validateSgdParams(OWNER, SGD_REGRESSOR_CONSTRAINTS, model.params)
-    } catch (error) {
-      throw new ScalemlError('ARTIFACT_INVALID', `Invalid sgd-regressor params: ${(error as Error).message}`, [], {
-        cause: error,
-      })
-    }
-    model.#state = linearStateFromJSON('sgd-regressor', json.state, 1, model.params)
+    model.restore(json)
     return model
   }
 
-  #fitted(): LinearSgdState {
-    if (this.#state === undefined) {
-      throw new ScalemlError('NOT_FITTED', 'This SgdRegressor is not fitted yet; call partialFit first.')
-    }
-    return this.#state
+  protected checkParams(): void {
+    validateSgdParams(this.owner, SGD_REGRESSOR_CONSTRAINTS, this.params)
+  }
+
+  protected settings(): SgdSettings {
+    return resolveSettings(this.params)
+  }
+
+  protected stateParams(): LinearStateParams {
+    return this.params
   }
 }

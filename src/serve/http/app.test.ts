@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { modelFromJSON } from '../../models/catalog.js'
+import { supervisedModelFromJSON } from '../../models/catalog.js'
 import type { EstimatorJSON } from '../../models/estimator.js'
 import { Pipeline } from '../../preprocess/pipeline.js'
 import { writeSyntheticFlights } from '../../testing/synthetic-flights.js'
@@ -28,7 +28,7 @@ beforeAll(async () => {
   })
   // Serve what a registry load gives back: the JSON forms, not the training objects.
   const pipeline = Pipeline.fromJSON(JSON.parse(JSON.stringify(result.pipeline.toJSON())))
-  const model = modelFromJSON(result.model.toJSON() as EstimatorJSON)
+  const model = supervisedModelFromJSON(result.model.toJSON() as EstimatorJSON)
   servable = {
     name: 'flights',
     version: 7,
@@ -78,7 +78,7 @@ describe('POST /v1/models/:name/predict', () => {
     for (const p of body.predictions) {
       expect(p.probability).toBeGreaterThanOrEqual(0)
       expect(p.probability).toBeLessThanOrEqual(1)
-      expect(p.label).toBe(p.probability >= 0.5)
+      expect(p.label).toBe(p.probability > 0.5)
     }
   })
 

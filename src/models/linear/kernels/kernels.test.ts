@@ -39,6 +39,11 @@ describe('losses', () => {
 })
 
 describe('schedules', () => {
+  it('the passive-aggressive schedules leave eta at eta0', () => {
+    expect(learningRate(ScheduleKind.Pa1, 1, 1, 0.5, 0, 7)).toBe(1)
+    expect(learningRate(ScheduleKind.Pa2, 1, 1, 0.5, 0, 7)).toBe(1)
+  })
+
   it('optimal: first step equals typw / max(1, dloss(-typw, 1)) and then decays as 1 / (alpha (t0 + t - 1))', () => {
     const alpha = 1e-4
     const t0 = optimalInit(alpha, LossKind.Log, 0)
@@ -79,6 +84,7 @@ describe('sgdEpoch', () => {
     eta0: 0.5,
     powerT: 0,
     optimalInit: 0,
+    paC: 0,
     fitIntercept: true,
     average: 0,
   }
@@ -93,6 +99,8 @@ describe('sgdEpoch', () => {
       1,
       new Float64Array([1]),
       null,
+      1,
+      1,
       settings,
       w,
       null,
@@ -112,7 +120,22 @@ describe('sgdEpoch', () => {
     const y = new Float64Array([1, -1])
     const run = (order: Uint32Array | null) => {
       const w = new Float64Array(2)
-      sgdEpoch(x, 2, order, 2, y, null, settings, w, null, new Float64Array([0, 1, 0]), createSgdScratch(2), false)
+      sgdEpoch(
+        x,
+        2,
+        order,
+        2,
+        y,
+        null,
+        1,
+        1,
+        settings,
+        w,
+        null,
+        new Float64Array([0, 1, 0]),
+        createSgdScratch(2),
+        false,
+      )
       return Array.from(w)
     }
     expect(run(new Uint32Array([0, 1]))).toEqual(run(null))
@@ -132,27 +155,90 @@ describe('sgdEpoch', () => {
     }
     expect(preferSparseLoops(x, nFeatures, null, nRows)).toBe(true)
     expect(preferSparseLoops(new Float32Array(40).fill(1), 4, null, 10)).toBe(false)
-    for (const penalty of [PenaltyKind.L2, PenaltyKind.L1, PenaltyKind.ElasticNet, PenaltyKind.None]) {
-      const s: SgdSettings = {
-        ...settings,
-        loss: LossKind.Log,
-        penalty,
-        l1Ratio: 0.3,
-        alpha: 0.01,
-        eta0: 0.1,
-        average: 5,
-      }
+    const variants: SgdSettings[] = [PenaltyKind.L2, PenaltyKind.L1, PenaltyKind.ElasticNet, PenaltyKind.None].map(
+      (penalty) => ({ ...settings, loss: LossKind.Log, penalty, l1Ratio: 0.3, alpha: 0.01, eta0: 0.1, average: 5 }),
+    )
+    for (const schedule of [ScheduleKind.Pa1, ScheduleKind.Pa2]) {
+      variants.push({ ...settings, loss: LossKind.Hinge, lossParam: 1, penalty: PenaltyKind.None, schedule, paC: 0.3 })
+    }
+    for (const s of variants) {
       const run = (sparse: boolean) => {
         const w = new Float64Array(nFeatures)
         const avg = new Float64Array(nFeatures)
         const scalars = new Float64Array([0, 1, 0])
-        sgdEpoch(x, nFeatures, null, nRows, y, null, s, w, avg, scalars, createSgdScratch(nFeatures), sparse)
+        sgdEpoch(x, nFeatures, null, nRows, y, null, 1.5, 0.5, s, w, avg, scalars, createSgdScratch(nFeatures), sparse)
         return [...w, ...avg, ...scalars]
       }
       const sparse = run(true)
       expect(sparse.some((v) => v !== 0)).toBe(true)
       expect(sparse).toEqual(run(false))
     }
+  })
+
+  /** One step on one row from zero weights; returns [w..., intercept, t]. */
+  function step(s: SgdSettings, row: number[], target: number, weights: [number, number] = [1, 1]): number[] {
+    const w = new Float64Array(row.length)
+    const scalars = new Float64Array([0, 1, 0])
+    const x = Float32Array.from(row)
+    const y = new Float64Array([target])
+    sgdEpoch(
+      x,
+      row.length,
+      null,
+      1,
+      y,
+      null,
+      weights[0],
+      weights[1],
+      s,
+      w,
+      null,
+      scalars,
+      createSgdScratch(row.length),
+      false,
+    )
+    return [...w, scalars[SCALAR_INTERCEPT]!, scalars[SCALAR_T]!]
+  }
+  const pa: SgdSettings = {
+    ...settings,
+    loss: LossKind.Hinge,
+    lossParam: 1,
+    penalty: PenaltyKind.None,
+    schedule: ScheduleKind.Pa1,
+    paC: 1,
+  }
+
+  it('PA-I steps tau = min(C, loss / ||x||²) along y·x, and the intercept by tau·y', () => {
+    // p = 0, hinge loss 1, ||x||² = 25: tau = 1 / 25 below C = 1; with C = 0.01 the cap binds.
+    expect(step(pa, [3, 4], 1)).toEqual([3 * 0.04, 4 * 0.04, 0.04, 2])
+    expect(step({ ...pa, paC: 0.01 }, [3, 4], -1)).toEqual([-0.03, -0.04, -0.01, 2])
+  })
+
+  it('PA-II steps tau = loss / (||x||² + 1 / (2C))', () => {
+    const tau = 1 / (25 + 0.5 / 0.2)
+    const [w0, w1, b] = step({ ...pa, schedule: ScheduleKind.Pa2, paC: 0.2 }, [3, 4], 1)
+    expect(w0).toBe(3 * tau)
+    expect(w1).toBe(4 * tau)
+    expect(b).toBe(tau)
+  })
+
+  it('PA regression steps against the sign of the residual, by the epsilon-insensitive loss', () => {
+    const reg: SgdSettings = { ...pa, loss: LossKind.EpsilonInsensitive, lossParam: 0.5 }
+    // p = 0, y = -2: loss = 2 - 0.5 = 1.5, tau = min(1, 1.5 / 4) = 0.375, moving p down.
+    expect(step(reg, [2, 0], -2)).toEqual([-0.75, 0, -0.375, 2])
+    expect(step(reg, [2, 0], 0.4)).toEqual([0, 0, 0, 2])
+  })
+
+  it('PA-I skips an all-zero row entirely (t too), PA-II moves only the intercept on it', () => {
+    expect(step(pa, [0, 0], 1)).toEqual([0, 0, 0, 1])
+    expect(step({ ...pa, schedule: ScheduleKind.Pa2, paC: 0.2 }, [0, 0], 1)).toEqual([0, 0, 1 / (0.5 / 0.2), 2])
+  })
+
+  it('scales each update by the class weight of its row: positive weight for y > 0, negative weight otherwise', () => {
+    const plain = step(pa, [3, 4], 1)
+    expect(step(pa, [3, 4], 1, [2, 7])).toEqual(plain.map((v, i) => (i < 3 ? 2 * v : v)))
+    const negative = step(pa, [3, 4], -1)
+    expect(step(pa, [3, 4], -1, [2, 0.5])).toEqual(negative.map((v, i) => (i < 3 ? 0.5 * v : v)))
   })
 })
 

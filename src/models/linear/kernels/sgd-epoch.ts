@@ -159,6 +159,7 @@ export function sgdEpoch(
       }
       const rowLoss = lossValue(loss, lossParam, p, target)
       if (schedule === ScheduleKind.Pa1) {
+        // The step loss / 0 is undefined; scikit-learn skips the row outright (no averaging step, no t += 1).
         if (sqnorm === 0) continue
         update = Math.min(paC, rowLoss / sqnorm)
       } else {

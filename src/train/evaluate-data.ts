@@ -1,0 +1,119 @@
+/**
+ * Evaluating a fitted pipeline + model on a file or glob (what `scaleml evaluate` runs): one streaming pass, the
+ * same metric accumulators as the training holdout, plus a confusion matrix for classifiers.
+ * @module
+ */
+import { ScalemlError } from '../core/errors.js'
+import { describeFile, openFileSource } from '../data/sources/file-source.js'
+import { ConfusionMatrix } from '../metrics/confusion-matrix.js'
+import { ClassificationMetrics, RegressionMetrics } from '../metrics/evaluate.js'
+import type { SupervisedEstimator } from '../models/estimator.js'
+import type { Pipeline } from '../preprocess/pipeline.js'
+import { extractLabels } from './labels.js'
+import type { ProgressListener } from './progress.js'
+import { resolveTarget, TARGET_COLUMN } from './target.js'
+
+/** Options of {@link evaluateOnData}. */
+export interface EvaluateOnDataOptions {
+  /** File or glob to score. */
+  readonly data: string
+  /** Label column or SQL expression (as given to `train`). */
+  readonly target: string
+  readonly pipeline: Pipeline
+  readonly model: SupervisedEstimator
+  readonly batchSize?: number
+  readonly onProgress?: ProgressListener
+}
+
+/** What an evaluation found. */
+export interface EvaluationReport {
+  readonly task: 'classification' | 'regression'
+  /** Rows with a non-null label. */
+  readonly rows: number
+  /** `auc`, `aucMaxError`, `logLoss`, `accuracy` or `rmse`, `mae`, `r2`. */
+  readonly metrics: Record<string, number>
+  /** Classifiers: counts by (true class, predicted class), rows in `classes` order. */
+  readonly confusionMatrix?: { readonly classes: readonly number[]; readonly counts: readonly (readonly number[])[] }
+}
+
+/**
+ * Scores every labelled row of `data`. Throws `UNKNOWN_COLUMN` when the data lacks a model input,
+ * `INVALID_EXPRESSION` when the target does not evaluate, `EMPTY_SOURCE` when no row has a label.
+ */
+export async function evaluateOnData(options: EvaluateOnDataOptions): Promise<EvaluationReport> {
+  const { pipeline, model } = options
+  const inputs = pipeline.inputSchema.fields.map((f) => f.name)
+  const { schema } = await describeFile(options.data)
+  const target = resolveTarget(options.target, schema)
+  const source = await openFileSource({
+    path: options.data,
+    columns: inputs,
+    expressions: [{ name: TARGET_COLUMN, sql: target.sql }],
+    batchSize: options.batchSize ?? 65_536,
+  })
+  let rows = 0
+  let buffer: Float32Array = new Float32Array(0)
+  try {
+    if (model.task === 'classification') {
+      const classes = model.classes
+      const metrics = new ClassificationMetrics({ classes })
+      const confusion = new ConfusionMatrix({ nClasses: Math.max(2, classes.length) })
+      const classIndex = new Map(classes.map((c, i) => [c, i]))
+      for await (const raw of source) {
+        const { batch, y } = extractLabels(raw, TARGET_COLUMN)
+        if (batch.length === 0) continue
+        const X = pipeline.transform(batch, buffer)
+        if (X.data.buffer !== buffer.buffer) buffer = X.data
+        const proba = model.predictProba(X)
+        metrics.update(y, proba)
+        const predicted = model.predict(X)
+        const trueIndex = new Float64Array(y.length)
+        const predictedIndex = new Float64Array(y.length)
+        for (let i = 0; i < y.length; i++) {
+          const t = classIndex.get(y[i]!)
+          if (t === undefined) {
+            throw new ScalemlError(
+              'INVALID_DATA',
+              `Row ${rows + i + 1} of ${options.data} has label ${y[i]}, which the model never saw (classes: ${classes.join(', ')}).`,
+            )
+          }
+          trueIndex[i] = t
+          predictedIndex[i] = classIndex.get(predicted[i]!) ?? 0
+        }
+        confusion.update(trueIndex, predictedIndex)
+        rows += batch.length
+        options.onProgress?.({ phase: 'evaluate', rows })
+      }
+      if (rows === 0)
+        throw new ScalemlError('EMPTY_SOURCE', `No row of ${options.data} has a non-null '${target.expression}'.`)
+      const { auc, aucMaxError, logLoss, accuracy } = metrics.value()
+      const k = Math.max(2, classes.length)
+      const counts = confusion.value()
+      return {
+        task: 'classification',
+        rows,
+        metrics: { auc, aucMaxError, logLoss, accuracy },
+        confusionMatrix: {
+          classes,
+          counts: Array.from({ length: k }, (_, t) => Array.from(counts.subarray(t * k, t * k + k))),
+        },
+      }
+    }
+    const metrics = new RegressionMetrics()
+    for await (const raw of source) {
+      const { batch, y } = extractLabels(raw, TARGET_COLUMN)
+      if (batch.length === 0) continue
+      const X = pipeline.transform(batch, buffer)
+      if (X.data.buffer !== buffer.buffer) buffer = X.data
+      metrics.update(y, model.predict(X))
+      rows += batch.length
+      options.onProgress?.({ phase: 'evaluate', rows })
+    }
+    if (rows === 0)
+      throw new ScalemlError('EMPTY_SOURCE', `No row of ${options.data} has a non-null '${target.expression}'.`)
+    const { rmse, mae, r2 } = metrics.value()
+    return { task: 'regression', rows, metrics: { rmse, mae, r2 } }
+  } finally {
+    await source.close()
+  }
+}
