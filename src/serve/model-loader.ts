@@ -3,7 +3,7 @@
  * turned back into a pipeline and an estimator through their catalogs (data only, never code).
  * @module
  */
-import { supervisedModelFromJSON } from '../models/catalog.js'
+import { modelFromJSON } from '../models/catalog.js'
 import type { EstimatorJSON } from '../models/estimator.js'
 import { Pipeline } from '../preprocess/pipeline.js'
 import type { Registry } from '../registry/registry.js'
@@ -17,7 +17,7 @@ export async function loadServableModel(registry: Registry, ref: string): Promis
     version: manifest.version,
     manifest,
     pipeline: Pipeline.fromJSON(pipeline),
-    model: supervisedModelFromJSON(model as EstimatorJSON),
+    model: modelFromJSON(model as EstimatorJSON),
   }
 }
 

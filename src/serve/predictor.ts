@@ -6,7 +6,7 @@
 import { ScalemlError } from '../core/errors.js'
 import type { Issue } from '../core/issues.js'
 import { parseRecords } from '../data/records.js'
-import type { SupervisedEstimator } from '../models/estimator.js'
+import type { AnyEstimator } from '../models/estimator.js'
 import type { Pipeline } from '../preprocess/pipeline.js'
 import type { Manifest } from '../registry/manifest.js'
 
@@ -16,7 +16,7 @@ export interface ServableModel {
   readonly version: number
   readonly manifest: Manifest
   readonly pipeline: Pipeline
-  readonly model: SupervisedEstimator
+  readonly model: AnyEstimator
 }
 
 /** One answer for one record. */
@@ -24,6 +24,7 @@ export type Prediction =
   | { readonly probability: number; readonly label: boolean | number }
   | { readonly score: number; readonly label: boolean | number }
   | { readonly value: number }
+  | { readonly cluster: number; readonly distance: number }
 
 /** The answer to a predict request. */
 export interface PredictResponse {
@@ -75,6 +76,14 @@ export function predictBody(servable: ServableModel, body: unknown): PredictResp
         const probability = k === 2 ? proba[r * 2 + 1]! : proba[r * k + best]!
         predictions[r] = { probability, label: show(classes[best]!) }
       }
+    }
+  } else if (model.task === 'clustering') {
+    const distances = model.transform(X)
+    const k = model.nClusters
+    for (let r = 0; r < X.rows; r++) {
+      let best = 0
+      for (let c = 1; c < k; c++) if (distances[r * k + c]! < distances[r * k + best]!) best = c
+      predictions[r] = { cluster: best, distance: distances[r * k + best]! }
     }
   } else {
     const values = model.predict(X)

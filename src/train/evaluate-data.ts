@@ -7,7 +7,7 @@ import { ScalemlError } from '../core/errors.js'
 import { describeFile, openFileSource } from '../data/sources/file-source.js'
 import { ConfusionMatrix } from '../metrics/confusion-matrix.js'
 import { ClassificationMetrics, RegressionMetrics } from '../metrics/evaluate.js'
-import type { SupervisedEstimator } from '../models/estimator.js'
+import type { AnyEstimator, Clusterer } from '../models/estimator.js'
 import type { Pipeline } from '../preprocess/pipeline.js'
 import { extractLabels } from './labels.js'
 import type { ProgressListener } from './progress.js'
@@ -17,20 +17,20 @@ import { resolveTarget, TARGET_COLUMN } from './target.js'
 export interface EvaluateOnDataOptions {
   /** File or glob to score. */
   readonly data: string
-  /** Label column or SQL expression (as given to `train`). */
-  readonly target: string
+  /** Label column or SQL expression (as given to `train`); unused for clustering models. */
+  readonly target?: string
   readonly pipeline: Pipeline
-  readonly model: SupervisedEstimator
+  readonly model: AnyEstimator
   readonly batchSize?: number
   readonly onProgress?: ProgressListener
 }
 
 /** What an evaluation found. */
 export interface EvaluationReport {
-  readonly task: 'classification' | 'regression'
-  /** Rows with a non-null label. */
+  readonly task: 'classification' | 'regression' | 'clustering'
+  /** Rows with a non-null label (all rows for clustering). */
   readonly rows: number
-  /** `auc`, `aucMaxError`, `logLoss`, `accuracy` or `rmse`, `mae`, `r2`. */
+  /** `auc`, `aucMaxError`, `logLoss`, `accuracy`; `rmse`, `mae`, `r2`; or `inertia`, `meanSquaredDistance`. */
   readonly metrics: Record<string, number>
   /** Classifiers: counts by (true class, predicted class), rows in `classes` order. */
   readonly confusionMatrix?: { readonly classes: readonly number[]; readonly counts: readonly (readonly number[])[] }
@@ -43,6 +43,10 @@ export interface EvaluationReport {
 export async function evaluateOnData(options: EvaluateOnDataOptions): Promise<EvaluationReport> {
   const { pipeline, model } = options
   const inputs = pipeline.inputSchema.fields.map((f) => f.name)
+  if (model.task === 'clustering') return evaluateClustering(options.data, pipeline, model, options)
+  if (options.target === undefined) {
+    throw new ScalemlError('INVALID_ARGUMENT', `Evaluating the ${model.task} model '${model.kind}' needs a target.`)
+  }
   const { schema } = await describeFile(options.data)
   const target = resolveTarget(options.target, schema)
   const source = await openFileSource({
@@ -116,4 +120,34 @@ export async function evaluateOnData(options: EvaluateOnDataOptions): Promise<Ev
   } finally {
     await source.close()
   }
+}
+
+async function evaluateClustering(
+  data: string,
+  pipeline: Pipeline,
+  model: Clusterer,
+  options: EvaluateOnDataOptions,
+): Promise<EvaluationReport> {
+  const source = await openFileSource({
+    path: data,
+    columns: pipeline.inputSchema.fields.map((f) => f.name),
+    batchSize: options.batchSize ?? 65_536,
+  })
+  let rows = 0
+  let inertia = 0
+  let buffer: Float32Array = new Float32Array(0)
+  try {
+    for await (const batch of source) {
+      if (batch.length === 0) continue
+      const X = pipeline.transform(batch, buffer)
+      if (X.data.buffer !== buffer.buffer) buffer = X.data
+      inertia += model.inertia(X)
+      rows += batch.length
+      options.onProgress?.({ phase: 'evaluate', rows })
+    }
+  } finally {
+    await source.close()
+  }
+  if (rows === 0) throw new ScalemlError('EMPTY_SOURCE', `${data} has no rows.`)
+  return { task: 'clustering', rows, metrics: { inertia, meanSquaredDistance: inertia / rows } }
 }

@@ -2,10 +2,10 @@
  * Reading the rows of a training job, epoch by epoch, in the order the shuffle mode asks for, with every row
  * numbered by its index in the data so that holdout and validation splits select the same rows in any order.
  *
- * An epoch is a sequence of blocks (a batch, a window of batches or a segment, by mode); a block's rows are
- * permuted by a generator derived from `(seed, epoch, block)` and cut into batches. A position `(block, batch)`
- * therefore names a point of an epoch that a resumed run can return to by re-reading one block. Memory is one
- * block: a segment (`segmentRows`) or a window (`shuffleWindow` batches) of raw columns.
+ * An epoch is a sequence of blocks (a batch, a window of consecutive batches, or a window of segments taken in the
+ * epoch's random order, by mode); a block's rows are permuted by a generator derived from `(seed, epoch, block)` and
+ * cut into batches. A position `(block, batch)` therefore names a point of an epoch that a resumed run can return
+ * to by re-reading one block. Memory is one block of raw columns: `shuffleWindow` batches or segments.
  * @module
  */
 import { ScalemlError } from '../core/errors.js'
@@ -42,7 +42,7 @@ export interface EpochPlan {
   readonly epoch: number
   /** Rows per segment ('segments' on Parquet). */
   readonly segmentRows: number
-  /** Batches per window ('window'). */
+  /** Batches ('window') or segments ('segments') whose rows are permuted together: the rows of one block. */
   readonly shuffleWindow: number
   /** Start here instead of the beginning (a resumed run). */
   readonly from?: { readonly block: number; readonly batch: number }
@@ -98,13 +98,17 @@ export async function* epochBatches(
       }
     })
     const order = segmentOrder(plan.seed, plan.epoch, segments.length)
-    for (let p = fromBlock; p < order.length; p++) {
+    const perBlock = plan.shuffleWindow
+    for (let block = fromBlock; block * perBlock < order.length; block++) {
       const parts: Batch[] = []
-      for await (const raw of data.source.readSegment(segments[order[p]!]!)) {
-        const selected = selectRows(raw, keep, data.targetColumn)
-        if (selected !== undefined) parts.push(selected)
+      const end = Math.min(order.length, (block + 1) * perBlock)
+      for (let p = block * perBlock; p < end; p++) {
+        for await (const raw of data.source.readSegment(segments[order[p]!]!)) {
+          const selected = selectRows(raw, keep, data.targetColumn)
+          if (selected !== undefined) parts.push(selected)
+        }
       }
-      if (parts.length > 0) yield* emit(concatBatches(parts), p, true)
+      if (parts.length > 0) yield* emit(concatBatches(parts), block, true)
     }
     return
   }

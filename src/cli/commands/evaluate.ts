@@ -38,7 +38,7 @@ export function registerEvaluateCommand(program: Command): void {
       const servable = await loadServableModel(registry, flags.model)
       await registry.close()
       const target = flags.target ?? servable.manifest.target?.expression
-      if (target === undefined) {
+      if (target === undefined && servable.model.task !== 'clustering') {
         throw new ScalemlError('INVALID_ARGUMENT', `Model ${flags.model} stores no target; pass --target.`)
       }
       const progress = createProgress(!flags.json)
@@ -46,7 +46,7 @@ export function registerEvaluateCommand(program: Command): void {
       try {
         report = await evaluateOnData({
           data: flags.data,
-          target,
+          ...(target === undefined ? {} : { target }),
           pipeline: servable.pipeline,
           model: servable.model,
           batchSize: parseInteger('--batch-size', flags.batchSize),
@@ -61,7 +61,7 @@ export function registerEvaluateCommand(program: Command): void {
         return
       }
       process.stdout.write(
-        `${servable.name}:${servable.version} on ${flags.data} (${formatNumber(report.rows)} rows, target ${target})\n`,
+        `${servable.name}:${servable.version} on ${flags.data} (${formatNumber(report.rows)} rows${target ? `, target ${target}` : ''})\n`,
       )
       for (const [k, v] of Object.entries(report.metrics))
         process.stdout.write(`  ${k.padEnd(12)} ${formatNumber(v)}\n`)
