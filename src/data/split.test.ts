@@ -210,6 +210,19 @@ describe('resolveTimeCutoff', () => {
     expect((await countRows(path, x.testWhere, 'x')).rows).toBe(2501)
   })
 
+  test('past maxExactRows the cut comes from a block sample, with exact counts on each side', async () => {
+    const exact = await resolveTimeCutoff(FLIGHTS, 'date', 0.1, { snapTolerance: 0 })
+    const sampled = await resolveTimeCutoff(FLIGHTS, 'date', 0.1, { snapTolerance: 0, maxExactRows: 300_000 })
+    expect(sampled.rows).toBe(3_000_000)
+    // A 10% sample of 2,048-row blocks (146 blocks): the cut lands within 2% of the rows of the exact one.
+    expect(Math.abs(sampled.testRows - exact.testRows)).toBeLessThan(60_000)
+    expect((await countRows(FLIGHTS, sampled.testWhere, 'date')).rows).toBe(sampled.testRows)
+    const snapped = await resolveTimeCutoff(FLIGHTS, 'date', 0.1, { maxExactRows: 300_000 })
+    expect(snapped.cutoff % 86_400_000).toBe(0)
+    expect(snapped.testRows).toBeLessThanOrEqual(0.1 * 1.05 * 3_000_000)
+    expect((await countRows(FLIGHTS, snapped.testWhere, 'date')).rows).toBe(snapped.testRows)
+  })
+
   test('errors: unknown column, string column, bad fraction, missing file', async () => {
     const unknown = await resolveTimeCutoff(FLIGHTS, 'when', 0.1).catch((e: unknown) => e)
     expect(isScalemlError(unknown, 'UNKNOWN_COLUMN')).toBe(true)

@@ -17,6 +17,9 @@ export type HoldoutSpec =
   | { readonly kind: 'time'; readonly column: string; readonly fraction: number }
   | { readonly kind: 'random'; readonly fraction: number }
 
+/** Above this many rows the time cutoff is the quantile of a reservoir sample of this size (bounded memory). */
+export const QUANTILE_EXACT_ROWS = 5_000_000
+
 const HOLDOUT_FORMS = "'time:<column>:<fraction>' or 'random:<fraction>', fraction in (0, 1)"
 
 /**
@@ -73,6 +76,8 @@ export interface TimeCutoffOptions {
    * day, hour or minute (default 0.05: a 10% holdout may become up to 10.5%). 0 keeps the exact quantile.
    */
   readonly snapTolerance?: number
+  /** Rows above which the cutoff comes from a block sample of about this many rows (default {@link QUANTILE_EXACT_ROWS}). */
+  readonly maxExactRows?: number
 }
 
 /**
@@ -138,11 +143,15 @@ export async function resolveTimeCutoff(
       }
     }
 
-    const [quantile = Number.NaN, rows = 0] = await run(
-      // Exact, at a memory cost of about 8 bytes per row of this one column inside DuckDB (approx_quantile is
-      // constant-memory but lands hours off on flights-3m, which moves the day the split snaps to).
-      `SELECT ${asNumber(`quantile_disc(${bound.sql}, ${1 - fraction})`)}, CAST(count(${bound.sql}) AS DOUBLE) ` +
-        `FROM ${relation}`,
+    const [rows = 0] = await run(`SELECT CAST(count(${bound.sql}) AS DOUBLE) FROM ${relation}`)
+    // An exact quantile holds the whole column inside DuckDB (8 bytes a row). Up to QUANTILE_EXACT_ROWS rows that is
+    // what we do; beyond, the quantile of a seeded block sample of about that many rows keeps memory bounded (DuckDB's
+    // reservoir sample is slower and heavier than the exact quantile); the row counts of each side are exact anyway.
+    const maxExact = options.maxExactRows ?? QUANTILE_EXACT_ROWS
+    const percent = (100 * maxExact) / rows
+    const sample = rows > maxExact ? ` USING SAMPLE ${percent.toFixed(6)}% (system, 42)` : ''
+    const [quantile = Number.NaN] = await run(
+      `SELECT ${asNumber(`quantile_disc(${bound.sql}, ${1 - fraction})`)} FROM ${relation}${sample}`,
     )
     if (rows === 0 || Number.isNaN(quantile)) {
       throw new ScalemlError('INVALID_DATA', `cannot split '${path}' by '${column}': the column has no values`)
