@@ -37,4 +37,18 @@ describe('openDuckDb', () => {
       await db.close()
     }
   })
+
+  test('does not cache the files it reads (memory must not grow with the data)', async () => {
+    const db = await openDuckDb()
+    try {
+      const rows = (
+        await db.connection.runAndReadAll(
+          "SELECT value FROM duckdb_settings() WHERE name = 'enable_external_file_cache'",
+        )
+      ).getRowsJS()
+      expect(rows).toEqual([['false']])
+    } finally {
+      await db.close()
+    }
+  })
 })

@@ -48,7 +48,7 @@ export async function openDuckDb(options: OpenDuckDbOptions = {}): Promise<DuckD
   }
   // Streaming reads must not keep the files they read: DuckDB's external file cache would hold every block of a
   // Parquet/CSV file in memory (up to memory_limit), making memory grow with the data.
-  const config: Record<string, string> = { enable_external_file_cache: 'false', ...(process.env.X_DUCK ? JSON.parse(process.env.X_DUCK) : {}) }
+  const config: Record<string, string> = { enable_external_file_cache: 'false' }
   if (options.threads !== undefined) config['threads'] = String(options.threads)
   if (options.memoryLimit !== undefined) config['memory_limit'] = options.memoryLimit
   let instance: DuckDBInstance

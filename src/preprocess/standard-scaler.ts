@@ -21,7 +21,7 @@ import {
   requireNumericColumn,
 } from './columns.js'
 import { columnMoments, combineMoments, type MomentArrays } from './kernels/moments.js'
-import { standardizeColumn } from './kernels/standardize.js'
+import { fillStrided, standardizeColumn } from './kernels/standardize.js'
 import type { Transformer, TransformerJSON } from './transformer.js'
 
 /** Hyperparameters of {@link StandardScaler}. */
@@ -160,6 +160,31 @@ export class StandardScaler implements Transformer {
       const column = requireNumericColumn(batch, columns[j]!, OWNER)
       const { values, nulls } = column
       standardizeColumn(values, nulls, meanHigh[j]!, meanLow[j]!, scale[j]!, out, stride, offset + j, batch.length)
+    }
+  }
+
+  /** One entry per column, always (a missing value is an explicit 0, as in `transform`). */
+  get nnzPerRow(): number {
+    return this.params.columns.length
+  }
+
+  transformSparse(
+    batch: Batch,
+    indices: Int32Array,
+    values: Float32Array,
+    nnzStride: number,
+    nnzOffset: number,
+    colOffset: number,
+  ): void {
+    const { meanHigh, meanLow } = this.#fitted()
+    const scale = this.#scales()
+    const columns = this.params.columns
+    for (let j = 0; j < columns.length; j++) {
+      const column = requireNumericColumn(batch, columns[j]!, OWNER)
+      // The same kernel as `transform`, striding over the entries instead of the dense rows: same bits by design.
+      const at = nnzOffset + j
+      standardizeColumn(column.values, column.nulls, meanHigh[j]!, meanLow[j]!, scale[j]!, values, nnzStride, at, batch.length)
+      fillStrided(indices, colOffset + j, nnzStride, at, batch.length)
     }
   }
 
