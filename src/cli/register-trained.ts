@@ -5,11 +5,16 @@
  */
 import { openRegistry } from '../registry/registry.js'
 import type { VersionRef } from '../registry/stores/registry-store.js'
+import type { ClusterJobResult } from '../train/cluster-job.js'
 import type { TrainJobResult } from '../train/job.js'
 import { gitCommit, packageVersion } from './version.js'
 
 /** Registers `result` as the next version of `name` in the registry at `home`. */
-export async function registerTrained(home: string, name: string, result: TrainJobResult): Promise<VersionRef> {
+export async function registerTrained(
+  home: string,
+  name: string,
+  result: TrainJobResult | ClusterJobResult,
+): Promise<VersionRef> {
   const registry = await openRegistry({ home })
   try {
     const commit = gitCommit()
@@ -17,7 +22,7 @@ export async function registerTrained(home: string, name: string, result: TrainJ
       task: result.task,
       modelKind: result.modelKind,
       inputSchema: result.inputSchema,
-      target: result.target,
+      ...('target' in result ? { target: result.target } : {}),
       features: result.features,
       pipeline: result.pipeline,
       model: result.model,

@@ -122,3 +122,35 @@ export function scatterRows(
     for (const end = e + nnzPerRow; e < end; e++) out[base + indices[e]!] = values[e]!
   }
 }
+
+/**
+ * Dense rows as {@link SparseRows} (tests, small inputs, callers holding dense data): `nnzPerRow` is the most
+ * nonzeros of any row (at least 1 when `cols > 0`), and a row with fewer is padded with explicit zeros at its
+ * first zero-valued columns, so indices still ascend. The dense expansion gives back `X` (a -0 becomes +0).
+ */
+export function denseToSparse(X: DenseMatrix): SparseRows {
+  const { data, rows, cols } = X
+  let nnzPerRow = Math.min(1, cols)
+  for (let r = 0; r < rows; r++) {
+    let n = 0
+    for (let j = 0; j < cols; j++) if (data[r * cols + j] !== 0) n++
+    if (n > nnzPerRow) nnzPerRow = n
+  }
+  const indices = new Int32Array(rows * nnzPerRow)
+  const values = new Float32Array(rows * nnzPerRow)
+  for (let r = 0; r < rows; r++) {
+    let n = 0
+    for (let j = 0; j < cols; j++) if (data[r * cols + j] !== 0) n++
+    let padding = nnzPerRow - n
+    let e = r * nnzPerRow
+    for (let j = 0; j < cols; j++) {
+      const v = data[r * cols + j]!
+      if (v !== 0 || padding > 0) {
+        if (v === 0) padding--
+        indices[e] = j
+        values[e++] = v === 0 ? 0 : v
+      }
+    }
+  }
+  return { kind: 'sparse', rows, cols, nnzPerRow, indices, values }
+}

@@ -3,7 +3,7 @@
  * `partialFit` to learn from one batch, `predict`/`predictProba` on dense row-major features.
  * @module
  */
-import type { DenseMatrix } from '../core/matrix.js'
+import type { DenseMatrix, SparseRows } from '../core/matrix.js'
 
 /** Serialized estimator: `kind` picks the class in the model catalog; typed arrays are allowed anywhere in `state`. */
 export interface EstimatorJSON {
@@ -86,3 +86,41 @@ export interface Clusterer extends Omit<Estimator, 'task'> {
 
 /** Any estimator the catalog can create. */
 export type AnyEstimator = Classifier | Regressor | Clusterer
+
+/**
+ * Capability: learns from and predicts on {@link SparseRows} (what `Pipeline.transformSparse` writes), with
+ * results bit-identical to the dense methods on the rows' dense expansion, at a cost proportional to the stored
+ * entries rather than the width. The linear SGD models (SgdClassifier, SgdRegressor, Perceptron, the
+ * passive-aggressive models) have it; check with {@link acceptsSparse}.
+ */
+export interface SparseInputModel {
+  /** `partialFit` on sparse rows. */
+  partialFitSparse(X: SparseRows, y: Float64Array, options?: PartialFitOptions): void
+  /** `predict` on sparse rows. */
+  predictSparse(X: SparseRows): Float64Array
+}
+
+/** The sparse capability of a classifier: its scoring methods too. */
+export interface SparseInputClassifier extends SparseInputModel {
+  /** `decisionFunction` on sparse rows. */
+  decisionFunctionSparse(X: SparseRows): Float64Array
+  /** `predictProba` on sparse rows; throws `INVALID_ARGUMENT` where `predictProba` does. */
+  predictProbaSparse(X: SparseRows): Float64Array
+}
+
+/** `M` with the sparse capability that fits its kind: a classifier gets the classifier's methods. */
+export type WithSparseInput<M> = M extends Classifier ? M & SparseInputClassifier : M & SparseInputModel
+
+/**
+ * True when `model` has the sparse capability (a classifier: all four sparse methods; otherwise
+ * `partialFitSparse` and `predictSparse`).
+ *
+ * @example
+ * if (acceptsSparse(model) && pipeline.supportsSparse) model.partialFitSparse(pipeline.transformSparse(batch, buffers), y)
+ */
+export function acceptsSparse<M extends AnyEstimator>(model: M): model is WithSparseInput<M> & M {
+  const m = model as Partial<SparseInputClassifier>
+  const base = typeof m.partialFitSparse === 'function' && typeof m.predictSparse === 'function'
+  if (!base || model.task !== 'classification') return base
+  return typeof m.decisionFunctionSparse === 'function' && typeof m.predictProbaSparse === 'function'
+}

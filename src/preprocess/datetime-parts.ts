@@ -15,7 +15,7 @@ import {
   invalidJSON,
   requireNumericColumn,
 } from './columns.js'
-import { dayNumber, dayOfWeek, hourOfDay, monthOfDay } from './kernels/calendar.js'
+import { dayNumber, dayOfWeek, hourInDay, monthOfDay } from './kernels/calendar.js'
 import { writeIndicator } from './kernels/one-hot.js'
 import type { Transformer, TransformerJSON } from './transformer.js'
 
@@ -50,6 +50,8 @@ const OWNER = 'DatetimeParts'
 const HOUR = 0
 const DAY_OF_WEEK = 1
 const MONTH = 2
+/** Slot of the day number in the row scratch, after the three parts. */
+const DAY = 3
 /** Cycle length per part; month values 1–12 are shifted to 0–11 first. */
 const PERIOD = [24, 7, 12] as const
 const FIRST_VALUE = [0, 0, 1] as const
@@ -61,6 +63,21 @@ const SIN: readonly Float64Array[] = PERIOD.map((p) =>
 const COS: readonly Float64Array[] = PERIOD.map((p) =>
   Float64Array.from({ length: p }, (_, k) => Math.cos((2 * Math.PI * k) / p)),
 )
+
+/**
+ * Writes the position within its cycle of each part of timestamp `ms` into `cycle` (see `DatetimeParts.#cycle`);
+ * the weekday and month are recomputed only when the day differs from `cycle[DAY]`, which callers reset to NaN
+ * (equal to no day) before each batch.
+ */
+function positionsInCycles(ms: number, cycle: Float64Array): void {
+  const day = dayNumber(ms)
+  cycle[HOUR] = hourInDay(ms, day)
+  if (day !== cycle[DAY]) {
+    cycle[DAY_OF_WEEK] = dayOfWeek(day)
+    cycle[MONTH] = monthOfDay(day) - FIRST_VALUE[MONTH]
+    cycle[DAY] = day
+  }
+}
 
 /**
  * Extracts hour, day of week and month (UTC) from a timestamp column.
@@ -78,6 +95,12 @@ export class DatetimeParts implements Transformer {
   readonly #codes: Int32Array
   readonly #starts: Int32Array
   readonly #width: number
+  /**
+   * Row scratch: position within its cycle of every part (hour 0–23, weekday 0–6, month 0–11) at index `HOUR`,
+   * `DAY_OF_WEEK`, `MONTH`, and at `DAY` the day number they were computed for, so rows of one day (sorted
+   * data, time-ordered segments) compute the calendar once.
+   */
+  readonly #cycle = new Float64Array(4)
 
   /** Parameters are checked here: they fix the output layout. */
   constructor(params: DatetimePartsParams) {
@@ -164,24 +187,70 @@ export class DatetimeParts implements Transformer {
     const starts = this.#starts
     const nParts = codes.length
     const onehot = this.params.encoding === 'onehot'
+    const cycle = this.#cycle
+    cycle[DAY] = Number.NaN
     for (let i = 0, base = offset; i < batch.length; i++, base += stride) {
       const ms = values[i]!
       if (!Number.isFinite(ms) || (nulls !== undefined && nulls[i] === 1)) {
         out.fill(0, base, base + this.#width)
         continue
       }
-      const day = dayNumber(ms)
+      positionsInCycles(ms, cycle)
       for (let p = 0; p < nParts; p++) {
         const code = codes[p]!
-        // Index of the value within its cycle: hour 0–23, weekday 0–6, month 0–11.
-        const k =
-          code === HOUR ? hourOfDay(ms) : code === DAY_OF_WEEK ? dayOfWeek(day) : monthOfDay(day) - FIRST_VALUE[MONTH]
+        const k = cycle[code]!
         const at = base + starts[p]!
         if (onehot) {
           writeIndicator(out, at, PERIOD[code as 0 | 1 | 2], k)
         } else {
           out[at] = SIN[code]![k]!
           out[at + 1] = COS[code]![k]!
+        }
+      }
+    }
+  }
+
+  /**
+   * One entry per part ('onehot': the indicator that is 1) or two ('cyclic': sin then cos). A null or non-finite
+   * timestamp, which `transform` writes as zeros, gives each of its entries the value 0 (at the part's first
+   * column, and its cos column for 'cyclic'), so the count stays fixed.
+   */
+  get nnzPerRow(): number {
+    return this.params.encoding === 'onehot' ? this.#codes.length : 2 * this.#codes.length
+  }
+
+  transformSparse(
+    batch: Batch,
+    indices: Int32Array,
+    values: Float32Array,
+    nnzStride: number,
+    nnzOffset: number,
+    colOffset: number,
+  ): void {
+    const { values: times, nulls } = requireNumericColumn(batch, this.params.column, OWNER)
+    const codes = this.#codes
+    const starts = this.#starts
+    const nParts = codes.length
+    const onehot = this.params.encoding === 'onehot'
+    const cycle = this.#cycle
+    cycle[DAY] = Number.NaN
+    for (let i = 0, base = nnzOffset; i < batch.length; i++, base += nnzStride) {
+      const ms = times[i]!
+      const missing = !Number.isFinite(ms) || (nulls !== undefined && nulls[i] === 1)
+      if (!missing) positionsInCycles(ms, cycle)
+      for (let p = 0; p < nParts; p++) {
+        const code = codes[p]!
+        const first = colOffset + starts[p]!
+        if (onehot) {
+          indices[base + p] = missing ? first : first + cycle[code]!
+          values[base + p] = missing ? 0 : 1
+        } else {
+          const at = base + 2 * p
+          const k = cycle[code]!
+          indices[at] = first
+          indices[at + 1] = first + 1
+          values[at] = missing ? 0 : SIN[code]![k]!
+          values[at + 1] = missing ? 0 : COS[code]![k]!
         }
       }
     }

@@ -58,8 +58,8 @@ const OWNER = 'FeatureHasher'
  * Hashes a string column into `nFeatures` signed indicator features.
  *
  * `transform` writes the dense row (all zeros but one ±1, all zeros for a null); a 2^18- or 2^20-wide dense row is
- * large, so a sparse consumer should call {@link FeatureHasher.hashIndices} instead, which gives the one
- * (column, value) pair of every row.
+ * large, so a sparse consumer should call `transformSparse` (through `Pipeline.transformSparse`) or
+ * {@link FeatureHasher.hashIndices} instead, which give the one (column, value) pair of every row.
  *
  * @example
  * const hasher = new FeatureHasher({ column: 'origin', nFeatures: 2 ** 18 })
@@ -134,6 +134,31 @@ export class FeatureHasher implements Transformer {
       out.fill(0, base, base + width)
       const code = codes[i]!
       if (code >= 0) out[base + index[code]!] = sign[code]!
+    }
+  }
+
+  /** One entry per row, always: the hashed column with its sign, or a 0 at column 0 for a null. */
+  get nnzPerRow(): number {
+    return 1
+  }
+
+  transformSparse(
+    batch: Batch,
+    indices: Int32Array,
+    values: Float32Array,
+    nnzStride: number,
+    nnzOffset: number,
+    colOffset: number,
+  ): void {
+    const { codes, dictionary } = this.#stringColumn(batch)
+    this.#hashDictionary(dictionary)
+    const codeIndex = this.#codeIndex
+    const codeSign = this.#codeSign
+    for (let i = 0, o = nnzOffset; i < batch.length; i++, o += nnzStride) {
+      const code = codes[i]!
+      // A null row has no nonzero; the fixed entry count still needs an entry, so it is an explicit 0.
+      indices[o] = colOffset + (code < 0 ? 0 : codeIndex[code]!)
+      values[o] = code < 0 ? 0 : codeSign[code]!
     }
   }
 

@@ -10,9 +10,10 @@
  */
 import { ScalemlError } from '../core/errors.js'
 import { int, validateParams } from '../core/params.js'
-import type { Batch } from '../data/batch.js'
+import type { Batch, Column } from '../data/batch.js'
 import { checkColumnName, constructFromJSON, describeTransformer, invalidJSON, requireColumn } from './columns.js'
 import { writeIndicator } from './kernels/one-hot.js'
+import { indicatorEntries } from './kernels/sparse-entries.js'
 import type { Transformer, TransformerJSON } from './transformer.js'
 
 /** Hyperparameters of {@link OneHotEncoder}. */
@@ -169,13 +170,7 @@ export class OneHotEncoder implements Transformer {
     const { slotOf, categories } = this.#vocab()
     const other = categories.length
     const width = other + 1
-    const column = requireColumn(batch, this.params.column, OWNER)
-    if ((column.type === 'string') !== (this.#valueType === 'string')) {
-      throw new ScalemlError(
-        'INVALID_DATA',
-        `${OWNER} was fitted on ${this.#valueType} values of column "${this.params.column}" but the batch holds ${column.type === 'string' ? 'strings' : 'numbers'}.`,
-      )
-    }
+    const column = this.#column(batch)
     if (column.type === 'string') {
       const { codes, dictionary } = column
       const slotOfCode = this.#slots(dictionary, slotOf, other)
@@ -186,9 +181,35 @@ export class OneHotEncoder implements Transformer {
     } else {
       const { values, nulls } = column
       for (let i = 0, base = offset; i < batch.length; i++, base += stride) {
-        const v = values[i]!
-        const missing = !Number.isFinite(v) || (nulls !== undefined && nulls[i] === 1)
-        writeIndicator(out, base, width, missing ? other : (slotOf.get(v) ?? other))
+        writeIndicator(out, base, width, numericSlot(values[i]!, nulls, i, slotOf, other))
+      }
+    }
+  }
+
+  /** One entry per row, always: the row's category slot, or "other" for unknown, rare and null values. */
+  get nnzPerRow(): number {
+    return 1
+  }
+
+  transformSparse(
+    batch: Batch,
+    indices: Int32Array,
+    values: Float32Array,
+    nnzStride: number,
+    nnzOffset: number,
+    colOffset: number,
+  ): void {
+    const { slotOf, categories } = this.#vocab()
+    const other = categories.length
+    const column = this.#column(batch)
+    if (column.type === 'string') {
+      const slotOfCode = this.#slots(column.dictionary, slotOf, other)
+      indicatorEntries(column.codes, slotOfCode, other, batch.length, indices, values, nnzStride, nnzOffset, colOffset)
+    } else {
+      const { values: numbers, nulls } = column
+      for (let i = 0, o = nnzOffset; i < batch.length; i++, o += nnzStride) {
+        indices[o] = colOffset + numericSlot(numbers[i]!, nulls, i, slotOf, other)
+        values[o] = 1
       }
     }
   }
@@ -237,6 +258,18 @@ export class OneHotEncoder implements Transformer {
     return encoder
   }
 
+  /** The batch's column, checked against the value type the encoder was fitted on. */
+  #column(batch: Batch): Column {
+    const column = requireColumn(batch, this.params.column, OWNER)
+    if ((column.type === 'string') !== (this.#valueType === 'string')) {
+      throw new ScalemlError(
+        'INVALID_DATA',
+        `${OWNER} was fitted on ${this.#valueType} values of column "${this.params.column}" but the batch holds ${column.type === 'string' ? 'strings' : 'numbers'}.`,
+      )
+    }
+    return column
+  }
+
   #checkValueType(valueType: CategoryValueType): void {
     if (this.#valueType !== undefined && this.#valueType !== valueType) {
       throw new ScalemlError(
@@ -277,6 +310,18 @@ export class OneHotEncoder implements Transformer {
     this.#vocabulary = { categories, slotOf }
     return this.#vocabulary
   }
+}
+
+/** Output slot of numeric row `i`: its category's, or `other` for a null, non-finite or unkept value. */
+function numericSlot(
+  v: number,
+  nulls: Uint8Array | undefined,
+  i: number,
+  slotOf: ReadonlyMap<string | number, number>,
+  other: number,
+): number {
+  const missing = !Number.isFinite(v) || (nulls !== undefined && nulls[i] === 1)
+  return missing ? other : (slotOf.get(v) ?? other)
 }
 
 /** Total order on categories independent of locale: numbers numerically, strings by UTF-16 code units. */

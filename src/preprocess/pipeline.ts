@@ -6,12 +6,13 @@
  * @module
  */
 import { ScalemlError } from '../core/errors.js'
-import type { DenseMatrix } from '../core/matrix.js'
+import type { DenseMatrix, SparseBuffers, SparseRows } from '../core/matrix.js'
+import { scatterRows, sparseBuffers } from '../core/matrix.js'
 import type { Batch, ColumnType, Field, Schema } from '../data/batch.js'
 import { parseRecordsOrThrow } from '../data/records.js'
 import type { Source } from '../data/source.js'
 import { transformerFromJSON } from './catalog.js'
-import type { Transformer, TransformerJSON } from './transformer.js'
+import { isSparseTransformer, type SparseTransformer, type Transformer, type TransformerJSON } from './transformer.js'
 
 /** How a pipeline is built. */
 export interface PipelineOptions {
@@ -38,6 +39,13 @@ export interface PipelineJSON {
 const COLUMN_TYPES: readonly ColumnType[] = ['float', 'int', 'bool', 'timestamp', 'string']
 
 /**
+ * `transform` zeroes and scatters when at most one value in this many per row is stored: zeroing a row-major block
+ * runs at memory speed, while the steps' own dense writes zero each indicator slice row by row (on flights-3m,
+ * 6 entries in 503 columns, the scatter route measured ~10x faster).
+ */
+const SCATTER_DENSITY = 4
+
+/**
  * Input schema + preprocessing steps → dense features.
  *
  * @example
@@ -51,6 +59,8 @@ export class Pipeline {
   /** The fields a record must have (in the order the inputs were given). */
   readonly inputSchema: Schema
   readonly steps: readonly Transformer[]
+  /** `transform`'s sparse scratch when it scatters; grown, never shrunk, never serialized. */
+  readonly #scratch = sparseBuffers()
 
   /** Checks the wiring: distinct input names, known types, every step input declared. */
   constructor(options: PipelineOptions) {
@@ -156,20 +166,70 @@ export class Pipeline {
     return this
   }
 
-  /** Features for every row of `batch` as one row-major matrix; each step writes its slice of every row. */
+  /**
+   * Features for every row of `batch` as one row-major matrix, into `buffer` when it is large enough (a view of its
+   * first `rows × nFeatures` values) or a new array. Every value of the view is overwritten, so stale values of a
+   * reused buffer cannot leak through.
+   *
+   * When every step has the sparse capability and the rows are mostly zeros (one-hot and datetime features), the
+   * matrix is built by zeroing it in one pass and scattering the sparse entries of {@link Pipeline.transformSparse}:
+   * the steps' dense writes would zero each wide indicator slice row by row. Both routes give the same bits (the
+   * sparse contract), so this only changes the speed.
+   */
   transform(batch: Batch, buffer?: Float32Array): DenseMatrix {
     const cols = this.nFeatures
     this.#checkBatch(batch)
     const size = batch.length * cols
-    // A caller-owned buffer (the training loop's) avoids one large allocation per batch; steps overwrite their
-    // whole slice, so stale values cannot leak through.
     const data = buffer !== undefined && buffer.length >= size ? buffer.subarray(0, size) : new Float32Array(size)
+    const nnz = this.#sparseWidth()
+    if (nnz >= 0 && nnz * SCATTER_DENSITY <= cols) {
+      const entries = this.#writeSparse(batch, this.#scratch, nnz)
+      data.fill(0)
+      scatterRows(entries.indices, entries.values, nnz, batch.length, data, cols)
+      return { data, rows: batch.length, cols }
+    }
     let offset = 0
     for (const step of this.steps) {
       step.transform(batch, data, cols, offset)
       offset += step.nOutputs
     }
     return { data, rows: batch.length, cols }
+  }
+
+  /** True when every step can write sparse entries, so {@link Pipeline.transformSparse} works. */
+  get supportsSparse(): boolean {
+    return this.#sparseWidth() >= 0
+  }
+
+  /**
+   * Entries per row of {@link Pipeline.transformSparse}: the sum of the steps' `nnzPerRow`. Throws
+   * `INVALID_ARGUMENT` when a step has no sparse capability.
+   */
+  get nnzPerRow(): number {
+    const nnz = this.#sparseWidth()
+    if (nnz < 0) throw this.#noSparse()
+    return nnz
+  }
+
+  /**
+   * Features for every row of `batch` as {@link SparseRows} with {@link Pipeline.nnzPerRow} entries per row, each
+   * step's entries after the previous step's, so indices ascend within a row. Their dense expansion is
+   * bit-identical to {@link Pipeline.transform} (scaleml's models give bit-identical results on either). With
+   * `buffers`, writes into them, first replacing an array that is too small by a larger one (they never shrink),
+   * and returns views of them: pass the same object for every batch and a pass allocates nothing once they have
+   * grown. Without, allocates. Throws `NOT_FITTED`, the batch errors of `transform`, or `INVALID_ARGUMENT` when a
+   * step has no sparse capability (see {@link Pipeline.supportsSparse}).
+   *
+   * @example
+   * const buffers = sparseBuffers()
+   * for await (const batch of source) model.partialFitSparse(pipeline.transformSparse(batch, buffers), y)
+   */
+  transformSparse(batch: Batch, buffers?: SparseBuffers): SparseRows {
+    const cols = this.nFeatures
+    const nnz = this.nnzPerRow
+    this.#checkBatch(batch)
+    const { indices, values } = this.#writeSparse(batch, buffers ?? sparseBuffers(), nnz)
+    return { kind: 'sparse', rows: batch.length, cols, nnzPerRow: nnz, indices, values }
   }
 
   /**
@@ -214,6 +274,42 @@ export class Pipeline {
       }
       throw error
     }
+  }
+
+  /** Writes every step's entries into `buffers` (grown to fit); returns views of the batch's part. */
+  #writeSparse(batch: Batch, buffers: SparseBuffers, nnz: number): { indices: Int32Array; values: Float32Array } {
+    const size = batch.length * nnz
+    if (buffers.indices.length < size) buffers.indices = new Int32Array(size)
+    if (buffers.values.length < size) buffers.values = new Float32Array(size)
+    const indices = buffers.indices.subarray(0, size)
+    const values = buffers.values.subarray(0, size)
+    let colOffset = 0
+    let nnzOffset = 0
+    for (const step of this.steps) {
+      const sparse = step as SparseTransformer
+      sparse.transformSparse(batch, indices, values, nnz, nnzOffset, colOffset)
+      colOffset += step.nOutputs
+      nnzOffset += sparse.nnzPerRow
+    }
+    return { indices, values }
+  }
+
+  /** Sum of the steps' `nnzPerRow`, or -1 when a step has no sparse capability. */
+  #sparseWidth(): number {
+    let nnz = 0
+    for (const step of this.steps) {
+      if (!isSparseTransformer(step)) return -1
+      nnz += step.nnzPerRow
+    }
+    return nnz
+  }
+
+  #noSparse(): ScalemlError {
+    const step = this.steps.findIndex((t) => !isSparseTransformer(t))
+    return new ScalemlError(
+      'INVALID_ARGUMENT',
+      `The pipeline cannot write sparse rows: step ${step} (${this.steps[step]?.kind}) has no transformSparse. Use transform, or check supportsSparse first.`,
+    )
   }
 
   #checkFitted(): void {

@@ -198,6 +198,22 @@ describe('StandardScaler', () => {
     expect(Array.from(transformAll(scaler, batch))).toEqual([-1, 0, 1, 0, 0, 0])
   })
 
+  it('transformSparse keeps the bits of transform, -0 from float32 underflow and ±Infinity from overflow included', () => {
+    const fit: Batch = { length: 2, columns: new Map([['x', { type: 'float', values: new Float64Array([-1, 1]) }]]) }
+    const values = new Float64Array([-1e-50, 1e-50, 0, 1e300, -1e300, Number.NaN, 0.5])
+    const batch: Batch = { length: values.length, columns: new Map([['x', { type: 'float', values }]]) }
+    const scaler = new StandardScaler({ columns: ['x'] })
+    scaler.partialFit(fit)
+    const dense = transformAll(scaler, batch)
+    expect(Object.is(dense[0], -0)).toBe(true)
+    expect([dense[3], dense[4]]).toEqual([Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY])
+    const indices = new Int32Array(values.length)
+    const sparse = new Float32Array(values.length)
+    scaler.transformSparse(batch, indices, sparse, 1, 0, 5)
+    expect(Array.from(indices)).toEqual(Array(values.length).fill(5))
+    expect(new Uint32Array(sparse.buffer)).toEqual(new Uint32Array(dense.buffer))
+  })
+
   it('gives scale 1 to a constant column and to one that never had a value', () => {
     const n = 1000
     const batch: Batch = {

@@ -21,7 +21,8 @@ import {
   requireNumericColumn,
 } from './columns.js'
 import { columnMoments, combineMoments, type MomentArrays } from './kernels/moments.js'
-import { fillStrided, standardizeColumn } from './kernels/standardize.js'
+import { fillStrided } from './kernels/sparse-entries.js'
+import { standardizeColumn } from './kernels/standardize.js'
 import type { Transformer, TransformerJSON } from './transformer.js'
 
 /** Hyperparameters of {@link StandardScaler}. */
@@ -183,7 +184,17 @@ export class StandardScaler implements Transformer {
       const column = requireNumericColumn(batch, columns[j]!, OWNER)
       // The same kernel as `transform`, striding over the entries instead of the dense rows: same bits by design.
       const at = nnzOffset + j
-      standardizeColumn(column.values, column.nulls, meanHigh[j]!, meanLow[j]!, scale[j]!, values, nnzStride, at, batch.length)
+      standardizeColumn(
+        column.values,
+        column.nulls,
+        meanHigh[j]!,
+        meanLow[j]!,
+        scale[j]!,
+        values,
+        nnzStride,
+        at,
+        batch.length,
+      )
       fillStrided(indices, colOffset + j, nnzStride, at, batch.length)
     }
   }

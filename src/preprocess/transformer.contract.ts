@@ -2,14 +2,15 @@
  * The shared suite every `Transformer` passes (call it from the transformer's own test), plus a seeded generator of
  * batches with every column type and nulls. It checks the contract, not the statistics: merge laws over many seeds,
  * JSON round trips that transform bit-identically, writing exactly its own slice of a reused buffer, and the error
- * codes for unfitted use, missing columns and mismatched merges.
+ * codes for unfitted use, missing columns and mismatched merges. A transformer with the sparse capability also
+ * passes the sparse contract: its entries expand to exactly the bits of `transform`, ascend, and stay in their slots.
  * @module
  */
 import { expect, it } from 'vitest'
 import { isScalemlError } from '../core/errors.js'
 import { Random } from '../core/random.js'
 import type { Batch, Column, Schema } from '../data/batch.js'
-import type { Transformer, TransformerJSON } from './transformer.js'
+import { isSparseTransformer, type SparseTransformer, type Transformer, type TransformerJSON } from './transformer.js'
 
 /** Columns of {@link generateBatch}: one of each type, each with nulls. */
 export const GENERATED_SCHEMA: Schema = {
@@ -101,6 +102,97 @@ export function expectSameBits(actual: Float32Array, expected: Float32Array, lab
   }
 }
 
+/** `transformSparse` into new arrays with the entries of each row packed (`nnzStride = nnzPerRow`, offsets 0). */
+function runSparse(t: SparseTransformer, batch: Batch): { indices: Int32Array; values: Float32Array } {
+  const size = batch.length * t.nnzPerRow
+  const indices = new Int32Array(size)
+  const values = new Float32Array(size)
+  t.transformSparse(batch, indices, values, t.nnzPerRow, 0, 0)
+  return { indices, values }
+}
+
+/**
+ * The dense expansion of packed sparse entries (`width` columns), or the first problem with them: an index out of
+ * `[0, width)` or not above the previous index of its row.
+ */
+export function expandSparse(
+  entries: { readonly indices: Int32Array; readonly values: Float32Array },
+  rows: number,
+  width: number,
+): Float32Array {
+  const nnz = rows === 0 ? 0 : entries.indices.length / rows
+  const out = new Float32Array(rows * width)
+  for (let r = 0; r < rows; r++) {
+    let previous = -1
+    for (let k = 0; k < nnz; k++) {
+      const j = entries.indices[r * nnz + k]!
+      if (j <= previous || j >= width) expect.fail(`row ${r} entry ${k}: index ${j} after ${previous} (width ${width})`)
+      previous = j
+      out[r * width + j] = entries.values[r * nnz + k]!
+    }
+  }
+  return out
+}
+
+/** Registers the sparse part of the contract (called by {@link describeTransformerContract} when it applies). */
+function describeSparseContract(options: TransformerContractOptions): void {
+  const create = (): SparseTransformer => options.create() as SparseTransformer
+
+  it('contract (sparse): the dense expansion of transformSparse is bit-identical to transform, nulls included', () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const t = fitted(create(), generateBatch(seed, 300)) as SparseTransformer
+      const probe = generateBatch(seed + 50, 257)
+      const entries = runSparse(t, probe)
+      expectSameBits(expandSparse(entries, probe.length, t.nOutputs), run(t, probe), `seed ${seed}`)
+      const restored = options.fromJSON(JSON.parse(JSON.stringify(t.toJSON())) as TransformerJSON) as SparseTransformer
+      const again = runSparse(restored, probe)
+      expect(again.indices, `seed ${seed} after a JSON round trip`).toEqual(entries.indices)
+      expectSameBits(again.values, entries.values, `seed ${seed} after a JSON round trip`)
+    }
+  })
+
+  it('contract (sparse): writes exactly its own entries of strided buffers, shifted by the column offset', () => {
+    const batch = generateBatch(22, 199)
+    const t = fitted(create(), batch) as SparseTransformer
+    const clean = runSparse(t, batch)
+    const nnz = t.nnzPerRow
+    const stride = nnz + 3
+    const offset = 2
+    const colOffset = 17
+    const indices = new Int32Array(batch.length * stride).fill(-7)
+    const values = new Float32Array(batch.length * stride).fill(Number.NaN)
+    t.transformSparse(batch, indices, values, stride, offset, colOffset)
+    const wrong: string[] = []
+    for (let r = 0; r < batch.length; r++) {
+      for (let c = 0; c < stride; c++) {
+        const e = r * stride + c
+        const inside = c >= offset && c < offset + nnz
+        const k = r * nnz + c - offset
+        const ok = inside
+          ? indices[e] === clean.indices[k]! + colOffset && Object.is(values[e], clean.values[k])
+          : indices[e] === -7 && Number.isNaN(values[e]!)
+        if (!ok) wrong.push(`row ${r} entry ${c}: index ${indices[e]}, value ${values[e]}`)
+      }
+    }
+    expect(wrong.slice(0, 5)).toEqual([])
+  })
+
+  it('contract (sparse): NOT_FITTED before fitting, UNKNOWN_COLUMN for a missing column', () => {
+    const t = create()
+    const out = { indices: new Int32Array(1000), values: new Float32Array(1000) }
+    if (!t.isFitted) {
+      expect(() => t.transformSparse(generateBatch(41, 10), out.indices, out.values, 10, 0, 0)).toThrowError(
+        expect.objectContaining({ code: 'NOT_FITTED' }),
+      )
+    }
+    fitted(t, generateBatch(42, 50))
+    const empty: Batch = { length: 10, columns: new Map() }
+    expect(() => t.transformSparse(empty, out.indices, out.values, 10, 0, 0)).toThrowError(
+      expect.objectContaining({ code: 'UNKNOWN_COLUMN' }),
+    )
+  })
+}
+
 /** Registers the contract tests (inside the caller's `describe`). */
 export function describeTransformerContract(options: TransformerContractOptions): void {
   const { create, fromJSON } = options
@@ -178,6 +270,8 @@ export function describeTransformerContract(options: TransformerContractOptions)
     expect(new Set(names).size).toBe(names.length)
     expect(run(t, batch).every(Number.isFinite)).toBe(true)
   })
+
+  if (isSparseTransformer(create())) describeSparseContract(options)
 
   it('contract: NOT_FITTED before fitting, UNKNOWN_COLUMN for a missing column, INVALID_ARGUMENT on a bad merge', () => {
     const batch = generateBatch(41, 10)

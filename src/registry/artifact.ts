@@ -10,11 +10,11 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { mkdir, readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { decodePayload, encodePayload, isSafeFileName, type JsonValue } from '../core/codec.js'
 import { ScalemlError } from '../core/errors.js'
 import type { Issue } from '../core/issues.js'
 import type { Field } from '../data/batch.js'
-import { decodePayload, encodePayload, isSafeFileName, type JsonValue } from './codec.js'
-import { errnoCode, syncDirectory, writeFileDurable } from './durable-fs.js'
+import { errnoCode, syncDirectory, writeFileDurable } from '../infra/durable-fs.js'
 import {
   checkJson,
   checkManifest,

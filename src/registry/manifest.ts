@@ -5,11 +5,12 @@
  * issue naming the field, and never trusts a path it has not checked.
  * @module
  */
+
+import { isSafeFileName, type JsonValue } from '../core/codec.js'
 import { ScalemlError } from '../core/errors.js'
 import type { Issue } from '../core/issues.js'
 import { describeValue, toDotPath } from '../core/issues.js'
 import type { ColumnType, Field } from '../data/batch.js'
-import { isSafeFileName, type JsonValue } from './codec.js'
 
 /** The manifest format this code writes and reads. */
 export const MANIFEST_FORMAT_VERSION = 1
@@ -21,7 +22,7 @@ export const MANIFEST_FILE = 'manifest.json'
 export const MODEL_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/
 
 /** What a model predicts. */
-export type ModelTask = 'classification' | 'regression'
+export type ModelTask = 'classification' | 'regression' | 'clustering'
 
 /** The label a model was trained on: the user's expression and whether it was a boolean or a number. */
 export interface ManifestTarget {
@@ -100,7 +101,7 @@ const TOP_LEVEL_KEYS = new Set([
   'lineage',
   'files',
 ])
-const TASKS: readonly string[] = ['classification', 'regression'] satisfies ModelTask[]
+const TASKS: readonly string[] = ['classification', 'regression', 'clustering'] satisfies ModelTask[]
 const COLUMN_TYPES: readonly string[] = ['float', 'int', 'bool', 'timestamp', 'string'] satisfies ColumnType[]
 const TARGET_KINDS: readonly string[] = ['boolean', 'numeric']
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/

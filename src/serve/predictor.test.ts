@@ -41,7 +41,7 @@ describe('predictBody', () => {
       { score: expect.any(Number), label: true },
       { score: expect.any(Number), label: false },
     ])
-    const [a, b] = predictions as { score: number }[]
+    const [a, b] = predictions as readonly { score: number }[]
     expect(a!.score).toBeGreaterThan(0)
     expect(b!.score).toBeLessThan(0)
   })
@@ -49,7 +49,7 @@ describe('predictBody', () => {
   it('answers the probability of the positive class and the numeric class when the target is numeric', () => {
     const s = servable(createModel('gaussian-nb'), 'numeric')
     const { predictions } = predictBody(s, { instances: [{ x: 9, color: 'red' }] })
-    const [p] = predictions as { probability: number; label: number }[]
+    const [p] = predictions as readonly { probability: number; label: number }[]
     expect(p!.probability).toBeGreaterThan(0.5)
     expect(p!.label).toBe(1)
   })
@@ -62,7 +62,7 @@ describe('predictBody', () => {
         { x: 9, color: 'red' },
       ],
     })
-    const [a, b] = predictions as { cluster: number; distance: number }[]
+    const [a, b] = predictions as readonly { cluster: number; distance: number }[]
     expect([0, 1]).toContain(a!.cluster)
     expect(b).toEqual(a)
     expect(a!.distance).toBeGreaterThanOrEqual(0)

@@ -33,13 +33,14 @@ describe('checkpoints', () => {
     expect(await readCheckpoint(dir)).toBeUndefined()
     await writeCheckpoint(dir, sample())
     const back = await readCheckpoint(dir)
-    expect(back?.position).toEqual(sample().position)
-    expect(back?.earlyStopping?.best).toBe(Number.NEGATIVE_INFINITY)
-    expect(back?.scores).toEqual([0.61, Number.NaN])
-    const coef = (back?.model as { state: { coef: Float64Array } }).state.coef
+    if (back === undefined) throw new Error('checkpoint expected')
+    expect(back.position).toEqual(sample().position)
+    expect(back.earlyStopping?.best).toBe(Number.NEGATIVE_INFINITY)
+    expect(back.scores).toEqual([0.61, Number.NaN])
+    const coef = (back.model as { state: { coef: Float64Array } }).state.coef
     expect(coef).toBeInstanceOf(Float64Array)
     expect(Buffer.from(coef.buffer)).toEqual(Buffer.from(new Float64Array([0.1, -2e-300, 3]).buffer))
-    const stats = (back?.pipeline as { stats: Float64Array }).stats
+    const stats = (back.pipeline as { stats: Float64Array }).stats
     expect(Object.is(stats[1], -0)).toBe(true)
     expect(Number.isNaN(stats[2])).toBe(true)
   })
@@ -87,7 +88,11 @@ describe('checkpoints', () => {
     expect(() => checkIdentity('ckpt', saved, saved)).not.toThrow()
     const error = (() => {
       try {
-        checkIdentity('ckpt', saved, { modelKind: 'sgd-classifier', seed: 3, params: { alpha: 0.001, loss: 'squared_error' } })
+        checkIdentity('ckpt', saved, {
+          modelKind: 'sgd-classifier',
+          seed: 3,
+          params: { alpha: 0.001, loss: 'squared_error' },
+        })
       } catch (e) {
         return e
       }

@@ -13,9 +13,9 @@
 import { createHash } from 'node:crypto'
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import { decodePayload, encodePayload, type JsonValue } from '../core/codec.js'
 import { ScalemlError } from '../core/errors.js'
-import { decodePayload, encodePayload, type JsonValue } from '../registry/codec.js'
-import { errnoCode, syncDirectory, writeFileDurable } from '../registry/durable-fs.js'
+import { errnoCode, syncDirectory, writeFileDurable } from '../infra/durable-fs.js'
 import type { EarlyStoppingState } from './early-stopping.js'
 
 /** `format` of a checkpoint document. */

@@ -1,10 +1,10 @@
 import { readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { encodePayload } from '../core/codec.js'
 import { isScalemlError } from '../core/errors.js'
 import { openDuckDb } from '../infra/duckdb.js'
 import type { SupervisedEstimator } from '../models/estimator.js'
-import { encodePayload } from '../registry/codec.js'
 import { writeSyntheticFlights } from '../testing/synthetic-flights.js'
 import { createTempHome, type TempHome } from '../testing/temp-home.js'
 import { readCheckpoint } from './checkpoint.js'
@@ -81,6 +81,19 @@ describe('shuffling', () => {
     expect(a.training).toMatchObject({ shuffle: 'segments', epochsCompleted: 2, stoppedEarly: false })
     expect(a.lineage).toMatchObject({ epochs: 2, shuffle: 'segments', rows: 12_000 })
   })
+
+  it('CSV data trains and resumes too (rows numbered as read, segments permute within batches)', async () => {
+    const csv = join(tmp.path, 'flights.csv')
+    await writeSyntheticFlights(csv, { rows: 6_000, seed: 5, format: 'csv' })
+    const options = { data: csv, holdout: 'random:0.2', epochs: 2 } as const
+    const straight = await train(options)
+    expect(straight.lineage.rows + straight.holdout!.rows).toBe(6_000)
+    const dir = join(tmp.path, 'ckpt-csv')
+    await interrupted({ ...options, checkpointDir: dir, checkpointEvery: 2 }, 7)
+    const resumed = await train({ ...options, checkpointDir: dir, checkpointEvery: 2, resume: true })
+    expect(resumed.training.resumedFrom?.epoch).toBe(2)
+    expect(modelBytes(resumed.model)).toBe(modelBytes(straight.model))
+  })
 })
 
 describe('resume', () => {
@@ -152,9 +165,17 @@ describe('resume', () => {
       expect((error as { code: string }).code).toBe(code)
       expect((error as Error).message).toMatch(pattern)
     }
-    await refused({ model: 'sgd-regressor' }, 'INVALID_ARGUMENT', /modelKind differs \(checkpoint "sgd-classifier", now "sgd-regressor"\)/)
+    await refused(
+      { model: 'sgd-regressor' },
+      'INVALID_ARGUMENT',
+      /modelKind differs \(checkpoint "sgd-classifier", now "sgd-regressor"\)/,
+    )
     await refused({ data: otherFlights }, 'INVALID_ARGUMENT', /written by another job: dataFingerprint differs/)
-    await refused({ paramAssignments: ['alpha=0.001'] }, 'INVALID_ARGUMENT', /params\.alpha differs \(checkpoint 0\.0001, now 0\.001\)/)
+    await refused(
+      { paramAssignments: ['alpha=0.001'] },
+      'INVALID_ARGUMENT',
+      /params\.alpha differs \(checkpoint 0\.0001, now 0\.001\)/,
+    )
     await refused({ resume: false }, 'INVALID_ARGUMENT', /already holds a checkpoint .*pass --resume/)
     await writeFile(join(dir, 'checkpoint.json'), '{"format": "scaleml-train-checkpoint", "formatVersion": 1, "ar')
     await refused({}, 'ARTIFACT_INVALID', /checkpoint\.json is unusable: it is not valid JSON/)
@@ -261,6 +282,7 @@ describe('bad data', () => {
       [{ validationFraction: 1 }, /'validationFraction' parameter of trainJob/],
       [{ nIterNoChange: 0 }, /'nIterNoChange' parameter/],
       [{ resume: true }, /--resume needs --checkpoint-dir/],
+      [{ checkpointEvery: 5 }, /--checkpoint-every needs --checkpoint-dir/],
     ] as const) {
       const error = await train(extra as Partial<TrainJobOptions>).catch((e: unknown) => e)
       expect(isScalemlError(error), String(error)).toBe(true)

@@ -6,6 +6,8 @@
  * this layer).
  * @module
  */
+
+import type { JsonValue } from '../core/codec.js'
 import { ScalemlError } from '../core/errors.js'
 import { type Constraints, int, oneOf, parseParamAssignments, real, validateParams } from '../core/params.js'
 import type { Batch, Field, Schema } from '../data/batch.js'
@@ -18,7 +20,6 @@ import { supervisedModelEntry, supervisedModelFromJSON } from '../models/catalog
 import type { EstimatorJSON, SupervisedEstimator } from '../models/estimator.js'
 import { autoPipeline } from '../preprocess/auto-pipeline.js'
 import { Pipeline } from '../preprocess/pipeline.js'
-import type { JsonValue } from '../registry/codec.js'
 import {
   type CheckpointPosition,
   checkIdentity,
@@ -66,24 +67,32 @@ export interface TrainJobOptions {
   /** Seed of the splits, the shuffles and the model (default 0). */
   readonly seed?: number
   /**
-   * Order of the training rows (default `'segments'`, see {@link ShuffleMode}): flights-3m is sorted by date, and
-   * SGD on a sorted stream learns the last weeks best; reading segments in a new random order each epoch costs
-   * about 5% of an epoch there (segment reads are pruned to their row groups).
+   * Order of the training rows (default `'segments'`, see {@link ShuffleMode}). flights-3m is sorted by date and
+   * SGD on a sorted stream fits the last weeks it saw: with default SGD params and a `time:date:0.1` holdout, AUC
+   * after 1 and 3 epochs is 0.616 and 0.630 in file order, 0.645 and 0.674 with segments (seeds 1 and 2: 0.656 /
+   * 0.666 and 0.669 / 0.670). Segment reads are pruned to their row groups but decode more than they return: an
+   * epoch there takes about 15% longer than in file order.
    */
   readonly shuffle?: ShuffleMode
-  /** Rows per segment for `shuffle: 'segments'` (default: `batchSize`). Memory holds one segment. */
+  /** Rows per segment for `shuffle: 'segments'` (default: `batchSize`). */
   readonly segmentRows?: number
-  /** Batches permuted together for `shuffle: 'window'` (default 8). Memory holds that many batches. */
+  /**
+   * Batches (`shuffle: 'window'`) or segments (`'segments'`) whose rows are permuted together (default 8). Memory
+   * holds that many batches or segments of raw columns.
+   */
   readonly shuffleWindow?: number
   /**
    * Stop when the epoch score has not improved by `tol` for `nIterNoChange` epochs (scikit-learn's rule). The
    * score is AUC (classifiers) or R² (regressors) on the validation rows — the `validationFraction` split if set,
-   * else the holdout — or, with neither, the mean training loss. Default false.
+   * else the holdout — or, with neither, the mean training loss. Default false. scikit-learn scores classifiers by
+   * accuracy; AUC is used here because it does not depend on a threshold: on imbalanced labels (flights: 77% on
+   * time) accuracy stays near the base rate while the ranking improves, so it would stop training too early.
    */
   readonly earlyStopping?: boolean
   /**
    * Fraction of the training rows (after the holdout) set aside, by a seeded hash of the row index, to score each
-   * epoch; in (0, 1). Default: none (the holdout scores the epochs, when there is one).
+   * epoch; in (0, 1). Default: none, and the holdout scores the epochs when there is one (one prediction pass over
+   * it per epoch; the last one is the reported holdout evaluation).
    */
   readonly validationFraction?: number
   /** Epochs without improvement that stop training (default 5). */
@@ -208,6 +217,9 @@ export async function trainJob(options: TrainJobOptions): Promise<TrainJobResult
   validateParams('trainJob', TRAIN_LOOP_CONSTRAINTS, loop)
   if (options.resume && options.checkpointDir === undefined) {
     throw new ScalemlError('INVALID_ARGUMENT', '--resume needs --checkpoint-dir: the folder to resume from.')
+  }
+  if (loop.checkpointEvery > 0 && options.checkpointDir === undefined) {
+    throw new ScalemlError('INVALID_ARGUMENT', '--checkpoint-every needs --checkpoint-dir: the folder to write to.')
   }
   const declaredClasses = options.classes === undefined ? undefined : checkDeclaredClasses(options.classes)
 
@@ -345,6 +357,9 @@ export async function trainJob(options: TrainJobOptions): Promise<TrainJobResult
     const fitStarted = performance.now()
     let pipeline: Pipeline
     let classes: readonly number[] | undefined
+    // Rows per class over the training side, for classWeight 'balanced' (empty when resuming: the model already
+    // resolved its weights on its first partialFit and keeps them in its JSON).
+    const labelCounts = new Map<number, number>()
     let trainRows: number
     let position: CheckpointPosition
     let stopping: EarlyStoppingState | undefined = rule && initialEarlyStopping(rule)
@@ -362,14 +377,13 @@ export async function trainJob(options: TrainJobOptions): Promise<TrainJobResult
     } else {
       pipeline = autoPipeline(sourceSchema, features)
       // Pass 1: preprocessing statistics and the label values, in one streaming read in file order.
-      const labelValues = new Set<number>()
       trainRows = 0
       for await (const batch of scanRows(data, trainKeep)) {
         if (finiteColumns.length > 0) checkFiniteFeatures(batch, finiteColumns, options.data)
         const { y } = extractLabels(batch, TARGET_COLUMN)
         if (model.task === 'classification') {
-          if (declaredClasses === undefined) collectLabels(y, labelValues, target.expression)
-          else
+          collectLabels(y, labelCounts, target.expression)
+          if (declaredClasses !== undefined)
             checkLabelsIn(batch, y, declaredClasses, {
               target: target.expression,
               data: options.data,
@@ -390,7 +404,7 @@ export async function trainJob(options: TrainJobOptions): Promise<TrainJobResult
       }
       classes =
         model.task === 'classification'
-          ? (declaredClasses ?? checkClasses(labelValues, target.expression, targetKind))
+          ? (declaredClasses ?? checkClasses(new Set(labelCounts.keys()), target.expression, targetKind))
           : undefined
       position = { epoch: 1, block: 0, batch: 0, epochsCompleted: 0, rowsInEpoch: 0, stopped: false }
     }
@@ -439,7 +453,7 @@ export async function trainJob(options: TrainJobOptions): Promise<TrainJobResult
     let scoringSeconds = 0
     let buffer: Float32Array = new Float32Array(0)
     const trackLoss = rule !== undefined && scoring === undefined
-    const fitOptions = classes ? { classes } : {}
+    const fitOptions = classes ? { classes, ...(labelCounts.size > 0 ? { classCounts: labelCounts } : {}) } : {}
     for (let epoch = position.epoch; epoch <= epochs && !stopped; epoch++) {
       const epochStarted = performance.now()
       const resuming = epoch === position.epoch
@@ -704,9 +718,10 @@ async function planSplit(
 
 const MAX_CLASSES = 1000
 
-function collectLabels(y: Float64Array, into: Set<number>, expression: string): void {
+function collectLabels(y: Float64Array, into: Map<number, number>, expression: string): void {
   for (let i = 0; i < y.length; i++) {
-    into.add(y[i]!)
+    const label = y[i]!
+    into.set(label, (into.get(label) ?? 0) + 1)
     if (into.size > MAX_CLASSES) {
       throw new ScalemlError(
         'INVALID_DATA',

@@ -14,9 +14,10 @@ import { takeRows } from '../data/batch.js'
  * - `'none'`: file order, as before (a sorted file gives SGD a drifting stream).
  * - `'window'`: file order, but the rows of each run of `shuffleWindow` consecutive batches are permuted together
  *   (memory: that many batches of raw columns).
- * - `'segments'`: the data is cut into segments of `segmentRows` rows, read in a new random order every epoch, and
- *   the rows of each segment are permuted (memory: one segment). Parquet only; on CSV, which cannot be read from
- *   the middle, it permutes the rows of each batch.
+ * - `'segments'` (the default of `trainJob`): the data is cut into segments of `segmentRows` rows, read in a new
+ *   random order every epoch, and the rows of each run of `shuffleWindow` segments (in that order) are permuted
+ *   together, so a batch mixes rows from that many random places of the file (memory: that many segments). Parquet
+ *   only; on CSV, which cannot be read from the middle, it permutes the rows of each batch.
  */
 export type ShuffleMode = 'none' | 'window' | 'segments'
 

@@ -111,6 +111,41 @@ describe('scaleml train', () => {
     expect(hasStackTrace(unknown.stderr)).toBe(false)
   })
 
+  it('trains a clustering model without a target and evaluates its inertia', async () => {
+    const run = await runCli([
+      'train',
+      '--data',
+      data,
+      '--model',
+      'minibatch-kmeans',
+      '--features',
+      'distance,origin',
+      '--param',
+      'n_clusters=4',
+      '--holdout',
+      'random:0.1',
+      '--register',
+      'routes',
+      '--home',
+      home,
+      '--json',
+    ])
+    expect(run.code, run.stderr).toBe(0)
+    const out = JSON.parse(run.stdout)
+    expect(out.model).toEqual({ name: 'routes', version: 1 })
+    expect(out.metrics.inertia).toBeGreaterThan(0)
+    expect(out.rows + out.holdoutRows).toBe(30_000)
+    const evaluated = await runCli(['evaluate', '--model', 'routes', '--data', data, '--home', home, '--json'])
+    expect(evaluated.code, evaluated.stderr).toBe(0)
+    const report = JSON.parse(evaluated.stdout)
+    expect(report).toMatchObject({ task: 'clustering', rows: 30_000 })
+    expect(report.metrics.meanSquaredDistance).toBeCloseTo(report.metrics.inertia / 30_000, 9)
+
+    const noTarget = await runCli(['train', '--data', data, '--home', home])
+    expect(noTarget.code).toBe(2)
+    expect(noTarget.stderr).toMatch(/--target is required/)
+  })
+
   it('inspects data in one pass', async () => {
     const run = await runCli(['data', 'inspect', data, '--json'])
     expect(run.code, run.stderr).toBe(0)

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process'
 import { access, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { encodePayload } from '../../src/registry/codec.js'
+import { encodePayload } from '../../src/core/codec.js'
 import { openRegistry } from '../../src/registry/registry.js'
 import { writeSyntheticFlights } from '../../src/testing/synthetic-flights.js'
 import { createTempHome, type TempHome } from '../../src/testing/temp-home.js'
@@ -135,7 +135,9 @@ describe('scaleml train --resume after SIGKILL', () => {
       'sgd-regressor',
     ])
     expect(otherModel.code).toBe(2)
-    expect(otherModel.stderr).toMatch(/^error \[INVALID_ARGUMENT\]: the checkpoint in .* was written by another job: modelKind differs/)
+    expect(otherModel.stderr).toMatch(
+      /^error \[INVALID_ARGUMENT\]: the checkpoint in .* was written by another job: modelKind differs/,
+    )
     expect(hasStackTrace(otherModel.stderr)).toBe(false)
     const badFlag = await runCli([...common(), '--shuffle', 'sideways'])
     expect(badFlag.code).toBe(2)

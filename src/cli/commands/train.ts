@@ -6,6 +6,7 @@ import type { Command } from 'commander'
 import { ScalemlError } from '../../core/errors.js'
 import { MODEL_CATALOG } from '../../models/catalog.js'
 import { IMPUTE_MODES, type ImputeMode } from '../../train/checks.js'
+import { clusterJob } from '../../train/cluster-job.js'
 import { trainJob } from '../../train/job.js'
 import type { EpochSummary } from '../../train/progress.js'
 import { SHUFFLE_MODES, type ShuffleMode } from '../../train/shuffle.js'
@@ -16,7 +17,7 @@ import { collect, parseInteger, resolveHome } from './shared.js'
 
 interface TrainFlags {
   data: string
-  target: string
+  target?: string
   features?: string
   model?: string
   param: string[]
@@ -47,7 +48,10 @@ export function registerTrainCommand(program: Command): void {
     .command('train')
     .description('Train a model out-of-core on a Parquet/CSV file or glob, evaluate it on a holdout, and register it.')
     .requiredOption('--data <path|glob>', 'Parquet or CSV file(s) to stream')
-    .requiredOption('--target <column|expression>', 'label column or SQL expression, e.g. "delay > 15"')
+    .option(
+      '--target <column|expression>',
+      'label column or SQL expression, e.g. "delay > 15" (required, except for clustering models)',
+    )
     .option('--features <a,b,c>', 'feature columns (default: every column the target does not read)')
     .option('--model <name>', `model: ${Object.keys(MODEL_CATALOG).join(' | ')} (default: by target type)`)
     .option('--param <key=value>', 'hyperparameter, repeatable (camelCase or snake_case keys)', collect, [])
@@ -57,11 +61,14 @@ export function registerTrainCommand(program: Command): void {
     .option('--seed <n>', 'random seed for shuffling and splits', '0')
     .option(
       '--shuffle <mode>',
-      `row order: ${SHUFFLE_MODES.join(' | ')}. segments: read segments of --segment-rows rows in a new random order each epoch and permute their rows (Parquet; CSV permutes within batches); window: permute the rows of --shuffle-window consecutive batches; none: file order`,
+      `row order: ${SHUFFLE_MODES.join(' | ')}. segments: read segments of --segment-rows rows in a new random order each epoch and permute the rows of every --shuffle-window of them together (Parquet; CSV permutes within batches); window: permute the rows of --shuffle-window consecutive batches; none: file order`,
       'segments',
     )
     .option('--segment-rows <n>', 'rows per segment for --shuffle segments (default: --batch-size)')
-    .option('--shuffle-window <n>', 'batches permuted together for --shuffle window (default 8)')
+    .option(
+      '--shuffle-window <n>',
+      'batches (--shuffle window) or segments (--shuffle segments) whose rows are permuted together (default 8)',
+    )
     .option(
       '--early-stopping',
       'stop when the epoch score (AUC or R² on --validation-fraction rows, else on the holdout, else the training loss) has not improved by --tol for --n-iter-no-change epochs',
@@ -101,13 +108,30 @@ export function registerTrainCommand(program: Command): void {
           `Unknown model '${modelName}'. Known models: ${Object.keys(MODEL_CATALOG).join(', ')}.`,
         )
       }
+      if (modelName !== undefined && MODEL_CATALOG[modelName as keyof typeof MODEL_CATALOG].task === 'clustering') {
+        if (flags.target !== undefined) {
+          throw new ScalemlError(
+            'INVALID_ARGUMENT',
+            `${modelName} is a clustering model: it learns without a target; drop --target.`,
+          )
+        }
+        await trainClusterer(flags, modelName)
+        return
+      }
+      if (flags.target === undefined) {
+        throw new ScalemlError(
+          'INVALID_ARGUMENT',
+          `--target is required: a label column or a SQL expression such as "delay > 15" (clustering models such as minibatch-kmeans need none).`,
+        )
+      }
+      const target = flags.target
       const progress = createProgress(!flags.json)
       const started = performance.now()
       let result: Awaited<ReturnType<typeof trainJob>>
       try {
         result = await trainJob({
           data: flags.data,
-          target: flags.target,
+          target,
           ...(flags.features
             ? {
                 features: flags.features
@@ -237,4 +261,57 @@ function defaultModelName(data: string): string {
     .replace(/[^a-z0-9._-]+/g, '-')
     .replace(/^[^a-z0-9]+/, '')
   return name.length > 0 ? name.slice(0, 64) : 'model'
+}
+
+/** `scaleml train --model <clustering model>`: no target; the holdout reports inertia. */
+async function trainClusterer(flags: TrainFlags, modelName: string): Promise<void> {
+  const progress = createProgress(!flags.json)
+  let result: Awaited<ReturnType<typeof clusterJob>>
+  try {
+    result = await clusterJob({
+      data: flags.data,
+      model: modelName,
+      ...(flags.features
+        ? {
+            features: flags.features
+              .split(',')
+              .map((f) => f.trim())
+              .filter(Boolean),
+          }
+        : {}),
+      paramAssignments: flags.param,
+      epochs: parseInteger('--epochs', flags.epochs),
+      batchSize: parseInteger('--batch-size', flags.batchSize),
+      ...(flags.holdout ? { holdout: flags.holdout } : {}),
+      seed: parseInteger('--seed', flags.seed),
+      onProgress: (e) => progress.update(e),
+    })
+  } finally {
+    progress.stop()
+  }
+  const ref = await registerTrained(resolveHome(flags.home), flags.register ?? defaultModelName(flags.data), result)
+  const summary = {
+    model: ref,
+    metrics: result.metrics,
+    rows: result.lineage.rows,
+    holdoutRows: result.holdout?.rows ?? 0,
+    epochs: result.lineage.epochs,
+    seconds: result.seconds,
+    timings: result.timings,
+    rowsPerSecond: (result.lineage.rows * result.lineage.epochs) / result.timings.train,
+    peakRssBytes: peakRssBytes(),
+  }
+  if (flags.json) {
+    printJson(summary)
+    return
+  }
+  process.stdout.write(
+    `registered ${ref.name}:${ref.version} (${result.modelKind}, ${result.features.length} features)\n`,
+  )
+  const m = Object.entries(result.metrics)
+    .map(([k, v]) => `${k} ${formatNumber(v)}`)
+    .join(', ')
+  process.stdout.write(
+    `trained on ${formatNumber(summary.rows)} rows × ${summary.epochs} epoch(s) in ${summary.seconds.toFixed(1)} s; ${result.holdout ? `holdout (${formatNumber(summary.holdoutRows)} rows)` : 'training rows'}: ${m}\n`,
+  )
 }

@@ -7,20 +7,19 @@
  * @module
  */
 import { ScalemlError } from '../../core/errors.js'
-import type { DenseMatrix } from '../../core/matrix.js'
-import type { Classifier, EstimatorJSON, PartialFitOptions } from '../estimator.js'
+import type { DenseMatrix, SparseRows } from '../../core/matrix.js'
+import type { Classifier, EstimatorJSON, PartialFitOptions, SparseInputClassifier } from '../estimator.js'
 import type { ClassCounts, ClassWeight } from './class-weight.js'
 import { outputWeights, resolveClassWeights } from './class-weight.js'
-import { linearScores } from './kernels/linear-predict.js'
 import type { SgdSettings } from './kernels/sgd-epoch.js'
 import type { LinearSgdState, LinearSgdStateJSON, LinearStateParams } from './sgd-core.js'
 import {
-  checkFeatures,
+  checkAnyShape,
   checkLength,
   checkRowValues,
-  checkShape,
   createLinearState,
   invalid,
+  linearMargins,
   linearStateFromJSON,
   linearStateToJSON,
   predictiveWeights,
@@ -68,9 +67,13 @@ interface ClassifierFit {
  * Base of the SGD-trained linear classifiers. Subclasses set `kind` and `owner` and implement `checkParams`
  * (validation on the first `partialFit`), `settings` (the kernel settings the params resolve to), and
  * `stateParams`.
+ *
+ * Every method has a sparse twin (`partialFitSparse`, `decisionFunctionSparse`, `predictSparse`,
+ * `predictProbaSparse`) over {@link SparseRows}, whose results are bit-identical to the dense method's on the
+ * dense expansion of the rows, so a model may be trained on either layout and served on the other.
  */
 export abstract class BaseLinearClassifier<P extends { readonly classWeight: ClassWeight }, K extends string>
-  implements Classifier
+  implements Classifier, SparseInputClassifier
 {
   abstract readonly kind: K
   readonly task = 'classification'
@@ -138,11 +141,30 @@ export abstract class BaseLinearClassifier<P extends { readonly classWeight: Cla
    * throw, and a failed call leaves the model unchanged. A call with zero rows changes nothing.
    */
   partialFit(X: DenseMatrix, y: Float64Array, options: LinearClassifierPartialFitOptions = {}): void {
+    this.#learn(X, y, options)
+  }
+
+  /**
+   * {@link BaseLinearClassifier.partialFit} on sparse rows: the same checks (plus indices that ascend strictly
+   * within `[0, cols)` in every row) and, update for update, the same weights as `partialFit` on their dense
+   * expansion. The semantics are scikit-learn's for dense input (the intercept moves by the full update, an L1
+   * penalty visits every weight), not its sparse-input ones (intercept decay 0.01, L1 on the row's features only).
+   * Costs O(nnzPerRow) per row rather than O(cols), except for an L1 or elastic-net penalty (O(cols) per row, as
+   * dense) and averaging (O(cols) per call).
+   *
+   * @example
+   * model.partialFitSparse(pipeline.transformSparse(batch, buffers), y, { classes: [0, 1] })
+   */
+  partialFitSparse(X: SparseRows, y: Float64Array, options: LinearClassifierPartialFitOptions = {}): void {
+    this.#learn(X, y, options)
+  }
+
+  #learn(X: DenseMatrix | SparseRows, y: Float64Array, options: LinearClassifierPartialFitOptions): void {
     const previous = this.#fit
     if (previous === undefined) this.checkParams()
     const classes = this.#resolveClasses(options.classes)
     const classWeights = this.#resolveClassWeights(classes, options.classCounts)
-    checkShape(this.owner, X, previous?.state.nFeatures)
+    checkAnyShape(this.owner, X, previous?.state.nFeatures)
     checkLength('y', y, X.rows)
     const sampleWeight = options.sampleWeight ?? null
     if (sampleWeight !== null) checkRowValues('sampleWeight', sampleWeight, X.rows)
@@ -174,21 +196,55 @@ export abstract class BaseLinearClassifier<P extends { readonly classWeight: Cla
 
   /** Margins: `rows` values for two classes, `rows × classes` otherwise (row-major). */
   decisionFunction(X: DenseMatrix): Float64Array {
-    const { state } = this.#fitted()
-    checkFeatures(this.owner, X, state.nFeatures)
-    const { coef, intercept } = predictiveWeights(state, this.stateParams().average)
-    const out = new Float64Array(X.rows * state.nOutputs)
-    linearScores(X.data, state.nFeatures, coef, intercept, state.nOutputs, out, 0, X.rows)
-    return out
+    return this.#margins(X)
+  }
+
+  /** {@link BaseLinearClassifier.decisionFunction} on sparse rows; bit-identical on their dense expansion. */
+  decisionFunctionSparse(X: SparseRows): Float64Array {
+    return this.#margins(X)
   }
 
   /** Predicted class labels: the positive class where the margin is > 0 (binary), else the largest margin. */
   predict(X: DenseMatrix): Float64Array {
-    const scores = this.decisionFunction(X)
+    return this.#labels(this.decisionFunction(X), X.rows)
+  }
+
+  /** {@link BaseLinearClassifier.predict} on sparse rows; the same labels as on their dense expansion. */
+  predictSparse(X: SparseRows): Float64Array {
+    return this.#labels(this.decisionFunctionSparse(X), X.rows)
+  }
+
+  /**
+   * Class probabilities. This model has no calibrated probabilities (as in scikit-learn), so it throws
+   * `INVALID_ARGUMENT`; subclasses with a probabilistic loss override it.
+   */
+  predictProba(_X: DenseMatrix): Float64Array {
+    throw this.noProbabilities()
+  }
+
+  /** {@link BaseLinearClassifier.predictProba} on sparse rows (throws `INVALID_ARGUMENT` here, likewise). */
+  predictProbaSparse(_X: SparseRows): Float64Array {
+    throw this.noProbabilities()
+  }
+
+  /** The `INVALID_ARGUMENT` error of `predictProba` for a model without probabilities. */
+  protected noProbabilities(): ScalemlError {
+    return new ScalemlError(
+      'INVALID_ARGUMENT',
+      `${this.owner} has no predictProba (its margins are not calibrated probabilities). Use decisionFunction or predict, or an SgdClassifier with loss 'log_loss' or 'modified_huber'.`,
+    )
+  }
+
+  #margins(X: DenseMatrix | SparseRows): Float64Array {
+    const { state } = this.#fitted()
+    return linearMargins(this.owner, state, predictiveWeights(state, this.stateParams().average), X)
+  }
+
+  #labels(scores: Float64Array, rows: number): Float64Array {
     const { state, classes } = this.#fitted()
     const nOutputs = state.nOutputs
-    const out = new Float64Array(X.rows)
-    for (let r = 0; r < X.rows; r++) {
+    const out = new Float64Array(rows)
+    for (let r = 0; r < rows; r++) {
       if (nOutputs === 1) {
         out[r] = scores[r]! > 0 ? classes[1]! : classes[0]!
         continue
@@ -198,17 +254,6 @@ export abstract class BaseLinearClassifier<P extends { readonly classWeight: Cla
       out[r] = classes[best]!
     }
     return out
-  }
-
-  /**
-   * Class probabilities. This model has no calibrated probabilities (as in scikit-learn), so it throws
-   * `INVALID_ARGUMENT`; subclasses with a probabilistic loss override it.
-   */
-  predictProba(_X: DenseMatrix): Float64Array {
-    throw new ScalemlError(
-      'INVALID_ARGUMENT',
-      `${this.owner} has no predictProba (its margins are not calibrated probabilities). Use decisionFunction or predict, or an SgdClassifier with loss 'log_loss' or 'modified_huber'.`,
-    )
   }
 
   /** Hyperparameters and learned state; typed arrays stay typed, and nothing shares memory with the model. */

@@ -5,16 +5,15 @@
  * @module
  */
 import { ScalemlError } from '../../core/errors.js'
-import type { DenseMatrix } from '../../core/matrix.js'
-import type { EstimatorJSON, PartialFitOptions, Regressor } from '../estimator.js'
-import { linearScores } from './kernels/linear-predict.js'
+import type { DenseMatrix, SparseRows } from '../../core/matrix.js'
+import type { EstimatorJSON, PartialFitOptions, Regressor, SparseInputModel } from '../estimator.js'
 import type { SgdSettings } from './kernels/sgd-epoch.js'
 import type { LinearSgdState, LinearSgdStateJSON, LinearStateParams } from './sgd-core.js'
 import {
-  checkFeatures,
+  checkAnyShape,
   checkRowValues,
-  checkShape,
   createLinearState,
+  linearMargins,
   linearStateFromJSON,
   linearStateToJSON,
   predictiveWeights,
@@ -33,8 +32,11 @@ export type LinearRegressorJSON<K extends string, P> = EstimatorJSON & {
  * Base of the SGD-trained linear regressors. Subclasses set `kind` and `owner` and implement `checkParams`
  * (validation on the first `partialFit`), `settings` (the kernel settings the params resolve to), and
  * `stateParams`.
+ *
+ * `partialFitSparse` and `predictSparse` take {@link SparseRows} and give bit-identical results to `partialFit`
+ * and `predict` on their dense expansion.
  */
-export abstract class BaseLinearRegressor<P extends object, K extends string> implements Regressor {
+export abstract class BaseLinearRegressor<P extends object, K extends string> implements Regressor, SparseInputModel {
   abstract readonly kind: K
   readonly task = 'regression'
   readonly params: Readonly<P>
@@ -85,8 +87,21 @@ export abstract class BaseLinearRegressor<P extends object, K extends string> im
    * unchanged. A call with zero rows changes nothing.
    */
   partialFit(X: DenseMatrix, y: Float64Array, options: Omit<PartialFitOptions, 'classes'> = {}): void {
+    this.#learn(X, y, options)
+  }
+
+  /**
+   * {@link BaseLinearRegressor.partialFit} on sparse rows: the same checks (plus indices that ascend strictly
+   * within `[0, cols)` in every row) and, update for update, the same weights as on their dense expansion, with
+   * scikit-learn's dense-input semantics (no 0.01 intercept decay; L1 visits every weight).
+   */
+  partialFitSparse(X: SparseRows, y: Float64Array, options: Omit<PartialFitOptions, 'classes'> = {}): void {
+    this.#learn(X, y, options)
+  }
+
+  #learn(X: DenseMatrix | SparseRows, y: Float64Array, options: Omit<PartialFitOptions, 'classes'>): void {
     if (this.#state === undefined) this.checkParams()
-    checkShape(this.owner, X, this.#state?.nFeatures)
+    checkAnyShape(this.owner, X, this.#state?.nFeatures)
     checkRowValues('y', y, X.rows)
     const sampleWeight = options.sampleWeight ?? null
     if (sampleWeight !== null) checkRowValues('sampleWeight', sampleWeight, X.rows)
@@ -105,11 +120,13 @@ export abstract class BaseLinearRegressor<P extends object, K extends string> im
   /** Predicted targets `X · coef + intercept`. */
   predict(X: DenseMatrix): Float64Array {
     const state = this.#fitted()
-    checkFeatures(this.owner, X, state.nFeatures)
-    const { coef, intercept } = predictiveWeights(state, this.stateParams().average)
-    const out = new Float64Array(X.rows)
-    linearScores(X.data, state.nFeatures, coef, intercept, 1, out, 0, X.rows)
-    return out
+    return linearMargins(this.owner, state, predictiveWeights(state, this.stateParams().average), X)
+  }
+
+  /** {@link BaseLinearRegressor.predict} on sparse rows; bit-identical on their dense expansion. */
+  predictSparse(X: SparseRows): Float64Array {
+    const state = this.#fitted()
+    return linearMargins(this.owner, state, predictiveWeights(state, this.stateParams().average), X)
   }
 
   /** Hyperparameters and learned state; typed arrays stay typed. */

@@ -6,7 +6,7 @@
  * @module
  */
 import { ScalemlError } from '../../core/errors.js'
-import type { DenseMatrix } from '../../core/matrix.js'
+import type { DenseMatrix, SparseRows } from '../../core/matrix.js'
 import type { Constraints } from '../../core/params.js'
 import { oneOf } from '../../core/params.js'
 import type { EstimatorJSON } from '../estimator.js'
@@ -89,6 +89,17 @@ export class SgdClassifier extends BaseLinearClassifier<SgdClassifierParams, 'sg
   }
 
   override predictProba(X: DenseMatrix): Float64Array {
+    this.#checkProbabilistic()
+    return this.#proba(this.decisionFunction(X), X.rows)
+  }
+
+  /** {@link SgdClassifier.predictProba} on sparse rows; bit-identical on their dense expansion. */
+  override predictProbaSparse(X: SparseRows): Float64Array {
+    this.#checkProbabilistic()
+    return this.#proba(this.decisionFunctionSparse(X), X.rows)
+  }
+
+  #checkProbabilistic(): void {
     const loss = this.params.loss
     if (loss !== 'log_loss' && loss !== 'modified_huber') {
       throw new ScalemlError(
@@ -96,12 +107,14 @@ export class SgdClassifier extends BaseLinearClassifier<SgdClassifierParams, 'sg
         `predictProba is available only for loss 'log_loss' or 'modified_huber'; this SgdClassifier uses '${loss}'. Use decisionFunction, or calibrate the margins.`,
       )
     }
-    const scores = this.decisionFunction(X)
+  }
+
+  #proba(scores: Float64Array, rows: number): Float64Array {
     const nClasses = this.classes.length
     const nOutputs = nClasses === 2 ? 1 : nClasses
-    const out = new Float64Array(X.rows * nClasses)
-    if (loss === 'log_loss') logisticProba(scores, X.rows, nOutputs, out)
-    else modifiedHuberProba(scores, X.rows, nOutputs, out)
+    const out = new Float64Array(rows * nClasses)
+    if (this.params.loss === 'log_loss') logisticProba(scores, rows, nOutputs, out)
+    else modifiedHuberProba(scores, rows, nOutputs, out)
     return out
   }
 

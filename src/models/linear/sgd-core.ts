@@ -7,12 +7,14 @@
  * @module
  */
 import { ScalemlError } from '../../core/errors.js'
-import type { DenseMatrix } from '../../core/matrix.js'
+import type { DenseMatrix, SparseRows } from '../../core/matrix.js'
+import { isSparseRows } from '../../core/matrix.js'
 import type { Constraints } from '../../core/params.js'
 import { bool, int, oneOf, real } from '../../core/params.js'
 import { Random } from '../../core/random.js'
 import { validateParamsWithClassWeight } from './class-weight.js'
 import { allFinite, firstNonFiniteF32, firstNonFiniteF64 } from './kernels/finite.js'
+import { linearScores, linearScoresSparse } from './kernels/linear-predict.js'
 import type { LossName } from './kernels/losses.js'
 import { lossSpec } from './kernels/losses.js'
 import { effectiveL1Ratio, PENALTY_NAMES, type PenaltyName, penaltyKind } from './kernels/penalties.js'
@@ -26,6 +28,7 @@ import {
   SCALAR_T,
   sgdEpoch,
 } from './kernels/sgd-epoch.js'
+import { sgdEpochSparse } from './kernels/sgd-epoch-sparse.js'
 
 /** Hyperparameters common to the SGD classifier and regressor (scikit-learn's names in camelCase). */
 export type SgdCommonParams = {
@@ -181,14 +184,19 @@ export function checkShape(owner: string, X: DenseMatrix, nFeatures: number | un
       [{ code: 'invalid_value', path: ['X'], message: 'data length does not match rows × cols' }],
     )
   }
-  if (nFeatures !== undefined && X.cols !== nFeatures) {
+  checkWidth(owner, X.cols, nFeatures)
+}
+
+/** Checks X's feature count: at least one, and the fitted count when fitted. */
+function checkWidth(owner: string, cols: number, nFeatures: number | undefined): void {
+  if (nFeatures !== undefined && cols !== nFeatures) {
     throw new ScalemlError(
       'INVALID_INPUT',
-      `X has ${X.cols} features, but ${owner} was fitted with ${nFeatures} features.`,
-      [{ code: 'invalid_value', path: ['X'], message: `expected ${nFeatures} features`, received: String(X.cols) }],
+      `X has ${cols} features, but ${owner} was fitted with ${nFeatures} features.`,
+      [{ code: 'invalid_value', path: ['X'], message: `expected ${nFeatures} features`, received: String(cols) }],
     )
   }
-  if (X.cols === 0) {
+  if (cols === 0) {
     throw new ScalemlError('INVALID_INPUT', `X has 0 features; ${owner} needs at least one.`, [
       { code: 'invalid_value', path: ['X'], message: 'no features' },
     ])
@@ -213,6 +221,106 @@ export function checkFinite(owner: string, X: DenseMatrix): void {
 export function checkFeatures(owner: string, X: DenseMatrix, nFeatures: number | undefined): void {
   checkShape(owner, X, nFeatures)
   checkFinite(owner, X)
+}
+
+/**
+ * Checks sparse X's shape (array lengths, width against the fitted width when fitted) and that every row's
+ * indices ascend strictly within `[0, cols)`, which the sparse kernels rely on (an index out of range would read
+ * or write outside the weights; out of order or repeated, it would sum in another order than the dense rows).
+ */
+export function checkSparseShape(owner: string, X: SparseRows, nFeatures: number | undefined): void {
+  const { rows, cols, nnzPerRow, indices, values } = X
+  const size = rows * nnzPerRow
+  if (
+    !Number.isInteger(nnzPerRow) ||
+    nnzPerRow < 0 ||
+    nnzPerRow > cols ||
+    indices.length !== size ||
+    values.length !== size
+  ) {
+    throw new ScalemlError(
+      'INVALID_INPUT',
+      `Sparse X has ${indices.length} indices and ${values.length} values but claims ${rows} rows × ${nnzPerRow} entries (of ${cols} features).`,
+      [{ code: 'invalid_value', path: ['X'], message: 'entry arrays do not match rows × nnzPerRow' }],
+    )
+  }
+  checkWidth(owner, cols, nFeatures)
+  const bad = firstBadSparseEntry(indices, nnzPerRow, rows, cols)
+  if (bad < 0) return
+  const row = Math.floor(bad / nnzPerRow)
+  const entry = bad - row * nnzPerRow
+  const index = indices[bad]!
+  const why =
+    index < 0 || index >= cols
+      ? `is outside [0, ${cols})`
+      : `does not exceed the previous index ${indices[bad - 1]} (indices must ascend strictly within a row)`
+  throw new ScalemlError('INVALID_INPUT', `Sparse X row ${row}, entry ${entry}: feature index ${index} ${why}.`, [
+    { code: 'invalid_value', path: ['X', row, entry], message: `index ${index} ${why}`, received: String(index) },
+  ])
+}
+
+/** Position of the first index that is out of `[0, cols)` or not above its row's previous index, or -1. */
+function firstBadSparseEntry(indices: Int32Array, nnzPerRow: number, rows: number, cols: number): number {
+  for (let r = 0, e = 0; r < rows; r++) {
+    let previous = -1
+    for (const end = e + nnzPerRow; e < end; e++) {
+      const j = indices[e]!
+      if (j <= previous || j >= cols) return e
+      previous = j
+    }
+  }
+  return -1
+}
+
+/** Throws `INVALID_DATA` naming the row and feature of the first NaN or infinite stored value of sparse X. */
+export function checkSparseFinite(owner: string, X: SparseRows): void {
+  const bad = firstNonFiniteF32(X.values, 0, X.values.length)
+  if (bad < 0) return
+  const row = Math.floor(bad / X.nnzPerRow)
+  const feature = X.indices[bad]!
+  const value = X.values[bad]!
+  throw new ScalemlError(
+    'INVALID_DATA',
+    `X contains ${value} at row ${row}, feature ${feature}; ${owner} needs finite features (impute or drop missing values first).`,
+    [{ code: 'not_finite', path: ['X', row, feature], message: `${value} is not finite`, received: String(value) }],
+  )
+}
+
+/** `checkSparseShape` then `checkSparseFinite`. */
+export function checkSparseFeatures(owner: string, X: SparseRows, nFeatures: number | undefined): void {
+  checkSparseShape(owner, X, nFeatures)
+  checkSparseFinite(owner, X)
+}
+
+/** `checkShape` or `checkSparseShape`, by layout. */
+export function checkAnyShape(owner: string, X: DenseMatrix | SparseRows, nFeatures: number | undefined): void {
+  if (isSparseRows(X)) checkSparseShape(owner, X, nFeatures)
+  else checkShape(owner, X, nFeatures)
+}
+
+/**
+ * `X · coefᵀ + intercept` for every row and output (`rows × nOutputs`, row-major), dense or sparse, after checking
+ * X against the fitted width and for non-finite values. The sparse margins are bit-identical to the dense ones on
+ * the dense expansion (see `linearScoresSparse`).
+ */
+export function linearMargins(
+  owner: string,
+  state: LinearSgdState,
+  weights: { readonly coef: Float64Array; readonly intercept: Float64Array },
+  X: DenseMatrix | SparseRows,
+): Float64Array {
+  const { nFeatures, nOutputs } = state
+  const { coef, intercept } = weights
+  if (isSparseRows(X)) {
+    checkSparseFeatures(owner, X, nFeatures)
+    const out = new Float64Array(X.rows * nOutputs)
+    linearScoresSparse(X.indices, X.values, X.nnzPerRow, nFeatures, coef, intercept, nOutputs, out, 0, X.rows)
+    return out
+  }
+  checkFeatures(owner, X, nFeatures)
+  const out = new Float64Array(X.rows * nOutputs)
+  linearScores(X.data, nFeatures, coef, intercept, nOutputs, out, 0, X.rows)
+  return out
 }
 
 /** Checks that a per-row array (`y`, `sampleWeight`) has one value per row of X. */
@@ -256,7 +364,8 @@ export class SgdWorkspace {
 
 /** One batch as `runPartialFit` consumes it. */
 export interface PartialFitPass {
-  readonly X: DenseMatrix
+  /** Dense rows, or sparse rows already checked by `checkSparseShape`. */
+  readonly X: DenseMatrix | SparseRows
   /** Writes output `k`'s targets (±1 for classification) into `out` (or returns another array of them). */
   readonly fillTargets: (output: number, out: Float64Array) => Float64Array
   readonly sampleWeight: Float64Array | null
@@ -289,7 +398,9 @@ export function runPartialFit(
   const scratch = workspace.scratch(nFeatures)
   const scalars = workspace.scalars
   const t0 = state.t
-  const sparse = preferSparseLoops(X.data, nFeatures, order, rows)
+  const sparseX = isSparseRows(X) ? X : null
+  const denseX = isSparseRows(X) ? null : X
+  const sparseLoops = denseX !== null && preferSparseLoops(denseX.data, nFeatures, order, rows)
   let failed = false
   for (let k = 0; k < nOutputs && !failed; k++) {
     const y = fillTargets(k, workspace.targets(rows))
@@ -298,22 +409,45 @@ export function runPartialFit(
     scalars[SCALAR_AVERAGE_INTERCEPT] = state.averageIntercept?.[k] ?? 0
     const from = k * nFeatures
     const to = from + nFeatures
-    const badRow = sgdEpoch(
-      X.data,
-      nFeatures,
-      order,
-      rows,
-      y,
-      sampleWeight,
-      outputWeights === null ? 1 : outputWeights[2 * k]!,
-      outputWeights === null ? 1 : outputWeights[2 * k + 1]!,
-      settings,
-      state.coef.subarray(from, to),
-      state.averageCoef?.subarray(from, to) ?? null,
-      scalars,
-      scratch,
-      sparse,
-    )
+    const positiveWeight = outputWeights === null ? 1 : outputWeights[2 * k]!
+    const negativeWeight = outputWeights === null ? 1 : outputWeights[2 * k + 1]!
+    const w = state.coef.subarray(from, to)
+    const average = state.averageCoef?.subarray(from, to) ?? null
+    const badRow =
+      sparseX !== null
+        ? sgdEpochSparse(
+            sparseX.indices,
+            sparseX.values,
+            sparseX.nnzPerRow,
+            nFeatures,
+            order,
+            rows,
+            y,
+            sampleWeight,
+            positiveWeight,
+            negativeWeight,
+            settings,
+            w,
+            average,
+            scalars,
+            scratch,
+          )
+        : sgdEpoch(
+            denseX!.data,
+            nFeatures,
+            order,
+            rows,
+            y,
+            sampleWeight,
+            positiveWeight,
+            negativeWeight,
+            settings,
+            w,
+            average,
+            scalars,
+            scratch,
+            sparseLoops,
+          )
     failed = badRow >= 0
     state.intercept[k] = scalars[SCALAR_INTERCEPT]!
     if (state.averageIntercept !== null) state.averageIntercept[k] = scalars[SCALAR_AVERAGE_INTERCEPT]!
@@ -321,7 +455,8 @@ export function runPartialFit(
   state.t = t0 + rows
   if (failed || !stateIsFinite(state)) {
     restore(state, backup)
-    checkFinite(owner, X)
+    if (sparseX !== null) checkSparseFinite(owner, sparseX)
+    else checkFinite(owner, denseX!)
     throw new ScalemlError(
       'INVALID_DATA',
       `${owner}: floating-point overflow during partialFit on ${rows} rows (weights or margins became non-finite); the model was left unchanged. ` +

@@ -20,6 +20,11 @@ export function hourOfDay(ms: number): number {
   return ((ms - day * MS_PER_DAY) / MS_PER_HOUR) | 0
 }
 
+/** Hour of the day 0–23 in UTC of `ms`, given its day number `day = dayNumber(ms)`: `hourOfDay` without the division. */
+export function hourInDay(ms: number, day: number): number {
+  return ((ms - day * MS_PER_DAY) / MS_PER_HOUR) | 0
+}
+
 /** Day of the week of day number `day`: Monday = 0 … Sunday = 6 (pandas' `dt.dayofweek`). 1970-01-01 was a Thursday. */
 export function dayOfWeek(day: number): number {
   return (((day + 3) % 7) + 7) % 7

@@ -25,8 +25,3 @@ export function standardizeColumn(
     out[o] = !Number.isFinite(v) || (nulls !== undefined && nulls[i] === 1) ? 0 : (v - meanHigh - meanLow) / scale
   }
 }
-
-/** Writes `value` to `out[i * stride + offset]` for rows `[0, n)`. Allocates nothing. */
-export function fillStrided(out: Int32Array, value: number, stride: number, offset: number, n: number): void {
-  for (let i = 0, o = offset; i < n; i++, o += stride) out[o] = value
-}

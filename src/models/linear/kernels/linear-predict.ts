@@ -88,3 +88,33 @@ export function modifiedHuberProba(scores: Float64Array, nRows: number, nOutputs
     }
   }
 }
+
+/**
+ * `linearScores` over sparse rows (ELLPACK, `nnzPerRow` entries per row, indices ascending in `[0, nFeatures)`):
+ * each margin sums the row's entries in ascending feature order, which gives the bits `linearScores` gives on the
+ * dense expansion as long as `coef` is finite (an omitted `0 * coef[j]` is ±0, and adding ±0 to a sum that starts
+ * at +0 changes nothing).
+ */
+export function linearScoresSparse(
+  indices: Int32Array,
+  values: Float32Array,
+  nnzPerRow: number,
+  nFeatures: number,
+  coef: Float64Array,
+  intercept: Float64Array,
+  nOutputs: number,
+  out: Float64Array,
+  start: number,
+  end: number,
+): void {
+  for (let r = start; r < end; r++) {
+    const from = r * nnzPerRow
+    const to = from + nnzPerRow
+    for (let k = 0; k < nOutputs; k++) {
+      const wBase = k * nFeatures
+      let dot = 0
+      for (let e = from; e < to; e++) dot += values[e]! * coef[wBase + indices[e]!]!
+      out[r * nOutputs + k] = dot + intercept[k]!
+    }
+  }
+}

@@ -52,9 +52,9 @@ export const SCALAR_T = 1
 export const SCALAR_AVERAGE_INTERCEPT = 2
 
 /** Below this weight scale the scale is folded into the weights, as scikit-learn does, to avoid underflow. */
-const WSCALE_RESET_THRESHOLD = 1e-9
+export const WSCALE_RESET_THRESHOLD = 1e-9
 /** Bound on |d loss / d p| that keeps one huge gradient from producing infinities (scikit-learn's MAX_DLOSS). */
-const MAX_DLOSS = 1e12
+export const MAX_DLOSS = 1e12
 
 /** Allocates scratch buffers for `nFeatures` features. */
 export function createSgdScratch(nFeatures: number): SgdScratch {
@@ -264,7 +264,7 @@ export function preferSparseLoops(
 }
 
 /** Materialises the lazily kept average: `average = (average + avgA * w) / avgB`, with `w` still unscaled. */
-function foldAverage(w: Float64Array, average: Float64Array, n: number, avgA: number, avgB: number): void {
+export function foldAverage(w: Float64Array, average: Float64Array, n: number, avgA: number, avgB: number): void {
   const inv = 1 / avgB
   for (let j = 0; j < n; j++) average[j] = (average[j]! + avgA * w[j]!) * inv
 }

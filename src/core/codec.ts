@@ -7,8 +7,8 @@
  * @module
  */
 import { createHash } from 'node:crypto'
-import { ScalemlError } from '../core/errors.js'
-import { toDotPath } from '../core/issues.js'
+import { ScalemlError } from './errors.js'
+import { toDotPath } from './issues.js'
 
 /** A value that survives `JSON.stringify` → `JSON.parse` unchanged. */
 export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue }

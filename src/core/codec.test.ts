@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { isScalemlError, type ScalemlError } from '../core/errors.js'
 import { type AnyTypedArray, decodePayload, type EncodedFile, encodePayload, isSafeFileName } from './codec.js'
+import { isScalemlError, type ScalemlError } from './errors.js'
 
 function roundTrip(
   value: unknown,
