@@ -50,8 +50,6 @@ const OWNER = 'DatetimeParts'
 const HOUR = 0
 const DAY_OF_WEEK = 1
 const MONTH = 2
-/** Slot of the day number in the row scratch, after the three parts. */
-const DAY = 3
 /** Cycle length per part; month values 1–12 are shifted to 0–11 first. */
 const PERIOD = [24, 7, 12] as const
 const FIRST_VALUE = [0, 0, 1] as const
@@ -65,18 +63,18 @@ const COS: readonly Float64Array[] = PERIOD.map((p) =>
 )
 
 /**
- * Writes the position within its cycle of each part of timestamp `ms` into `cycle` (see `DatetimeParts.#cycle`);
- * the weekday and month are recomputed only when the day differs from `cycle[DAY]`, which callers reset to NaN
- * (equal to no day) before each batch.
+ * Writes the position within its cycle of each part of timestamp `ms` into `position` (by part code) and returns
+ * the day number. The weekday and month depend only on the day, so they are recomputed only when it differs from
+ * `lastDay` (rows of one day, as in date-sorted data, compute the calendar once); pass NaN to force them.
  */
-function positionsInCycles(ms: number, cycle: Float64Array): void {
+function positionsInCycles(ms: number, lastDay: number, position: Int32Array): number {
   const day = dayNumber(ms)
-  cycle[HOUR] = hourInDay(ms, day)
-  if (day !== cycle[DAY]) {
-    cycle[DAY_OF_WEEK] = dayOfWeek(day)
-    cycle[MONTH] = monthOfDay(day) - FIRST_VALUE[MONTH]
-    cycle[DAY] = day
+  position[HOUR] = hourInDay(ms, day)
+  if (day !== lastDay) {
+    position[DAY_OF_WEEK] = dayOfWeek(day)
+    position[MONTH] = monthOfDay(day) - FIRST_VALUE[MONTH]
   }
+  return day
 }
 
 /**
@@ -95,12 +93,8 @@ export class DatetimeParts implements Transformer {
   readonly #codes: Int32Array
   readonly #starts: Int32Array
   readonly #width: number
-  /**
-   * Row scratch: position within its cycle of every part (hour 0–23, weekday 0–6, month 0–11) at index `HOUR`,
-   * `DAY_OF_WEEK`, `MONTH`, and at `DAY` the day number they were computed for, so rows of one day (sorted
-   * data, time-ordered segments) compute the calendar once.
-   */
-  readonly #cycle = new Float64Array(4)
+  /** Row scratch: each part's position within its cycle (hour 0–23, weekday 0–6, month 0–11), by part code. */
+  readonly #position = new Int32Array(3)
 
   /** Parameters are checked here: they fix the output layout. */
   constructor(params: DatetimePartsParams) {
@@ -187,18 +181,18 @@ export class DatetimeParts implements Transformer {
     const starts = this.#starts
     const nParts = codes.length
     const onehot = this.params.encoding === 'onehot'
-    const cycle = this.#cycle
-    cycle[DAY] = Number.NaN
+    const position = this.#position
+    let day = Number.NaN
     for (let i = 0, base = offset; i < batch.length; i++, base += stride) {
       const ms = values[i]!
       if (!Number.isFinite(ms) || (nulls !== undefined && nulls[i] === 1)) {
         out.fill(0, base, base + this.#width)
         continue
       }
-      positionsInCycles(ms, cycle)
+      day = positionsInCycles(ms, day, position)
       for (let p = 0; p < nParts; p++) {
         const code = codes[p]!
-        const k = cycle[code]!
+        const k = position[code]!
         const at = base + starts[p]!
         if (onehot) {
           writeIndicator(out, at, PERIOD[code as 0 | 1 | 2], k)
@@ -232,21 +226,21 @@ export class DatetimeParts implements Transformer {
     const starts = this.#starts
     const nParts = codes.length
     const onehot = this.params.encoding === 'onehot'
-    const cycle = this.#cycle
-    cycle[DAY] = Number.NaN
+    const position = this.#position
+    let day = Number.NaN
     for (let i = 0, base = nnzOffset; i < batch.length; i++, base += nnzStride) {
       const ms = times[i]!
       const missing = !Number.isFinite(ms) || (nulls !== undefined && nulls[i] === 1)
-      if (!missing) positionsInCycles(ms, cycle)
+      if (!missing) day = positionsInCycles(ms, day, position)
       for (let p = 0; p < nParts; p++) {
         const code = codes[p]!
         const first = colOffset + starts[p]!
         if (onehot) {
-          indices[base + p] = missing ? first : first + cycle[code]!
+          indices[base + p] = missing ? first : first + position[code]!
           values[base + p] = missing ? 0 : 1
         } else {
           const at = base + 2 * p
-          const k = cycle[code]!
+          const k = position[code]!
           indices[at] = first
           indices[at + 1] = first + 1
           values[at] = missing ? 0 : SIN[code]![k]!

@@ -41,7 +41,7 @@ const COLUMN_TYPES: readonly ColumnType[] = ['float', 'int', 'bool', 'timestamp'
 /**
  * `transform` zeroes and scatters when at most one value in this many per row is stored: zeroing a row-major block
  * runs at memory speed, while the steps' own dense writes zero each indicator slice row by row (on flights-3m,
- * 6 entries in 503 columns, the scatter route measured ~10x faster).
+ * 6 entries in 503 columns, the scatter route measured ~9x faster: ~190 vs ~1,770 ns per row).
  */
 const SCATTER_DENSITY = 4
 

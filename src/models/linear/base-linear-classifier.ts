@@ -363,32 +363,47 @@ export abstract class BaseLinearClassifier<P extends { readonly classWeight: Cla
   }
 }
 
+/** Up to this many classes, a label's index is found by comparing with each class, which beats a `Map` lookup. */
+const SCAN_CLASSES = 8
+
 /** Maps each label to its index in the sorted classes; throws `INVALID_DATA` naming the first unknown label. */
 function labelIndices(y: Float64Array, classes: readonly number[]): Int32Array {
-  const index = new Map<number, number>()
-  classes.forEach((c, i) => {
-    index.set(c, i)
-  })
   const out = new Int32Array(y.length)
+  const k = classes.length
+  // `===` and the Map's SameValueZero agree on finite classes (0 and -0 match; NaN is never a class).
+  const index = k > SCAN_CLASSES ? new Map(classes.map((c, i) => [c, i])) : null
   for (let i = 0; i < y.length; i++) {
-    const k = index.get(y[i]!)
-    if (k === undefined) {
-      throw new ScalemlError(
-        'INVALID_DATA',
-        `y[${i}] = ${y[i]} is not one of the classes [${classes.join(', ')}] given on the first partialFit call.`,
-        [
-          {
-            code: 'invalid_value',
-            path: ['y', i],
-            message: `label ${y[i]} is not a known class`,
-            received: String(y[i]),
-          },
-        ],
-      )
+    const label = y[i]!
+    let found = -1
+    if (index === null) {
+      for (let c = 0; c < k; c++) {
+        if (label === classes[c]) {
+          found = c
+          break
+        }
+      }
+    } else {
+      found = index.get(label) ?? -1
     }
-    out[i] = k
+    if (found < 0) throw unknownLabel(y, i, classes)
+    out[i] = found
   }
   return out
+}
+
+function unknownLabel(y: Float64Array, i: number, classes: readonly number[]): ScalemlError {
+  return new ScalemlError(
+    'INVALID_DATA',
+    `y[${i}] = ${y[i]} is not one of the classes [${classes.join(', ')}] given on the first partialFit call.`,
+    [
+      {
+        code: 'invalid_value',
+        path: ['y', i],
+        message: `label ${y[i]} is not a known class`,
+        received: String(y[i]),
+      },
+    ],
+  )
 }
 
 function uniqueSorted(values: readonly number[]): number[] {

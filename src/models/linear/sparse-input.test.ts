@@ -9,6 +9,7 @@ import { acceptsSparse } from '../estimator.js'
 import { PassiveAggressiveClassifier, PassiveAggressiveRegressor } from './passive-aggressive.js'
 import { Perceptron } from './perceptron.js'
 import { SgdClassifier } from './sgd-classifier.js'
+import { SgdWorkspace } from './sgd-core.js'
 import { SgdRegressor } from './sgd-regressor.js'
 
 /** Numeric columns, then one-hot groups, as a pipeline lays them out. */
@@ -312,5 +313,17 @@ describe('acceptsSparse', () => {
     model.partialFitSparse(X, y, { classes: model.classes.length > 0 ? model.classes : [0, 1] })
     expect(model.predictProbaSparse(X)).toHaveLength(2 * X.rows)
     expect(model.decisionFunctionSparse(X)).toHaveLength(X.rows)
+  })
+})
+
+describe('SgdWorkspace.permutation', () => {
+  it('draws the permutation Random.permutation draws, leaving the generator in the same state', () => {
+    const workspace = new SgdWorkspace()
+    for (const rows of [1, 2, 17, 1000, 5]) {
+      const a = new Random(rows)
+      const b = new Random(rows)
+      expect(Array.from(workspace.permutation(a, rows))).toEqual(Array.from(b.permutation(rows)))
+      expect(a.getState()).toEqual(b.getState())
+    }
   })
 })

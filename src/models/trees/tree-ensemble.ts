@@ -381,10 +381,8 @@ export class TreeEnsembleBuilder {
     checkTree(view, t, base, base + n, new Uint8Array(n))
     this.#nodes = base + n
     this.#nCategories = nCats
-    if (t + 1 >= this.#treeOffsets.length) {
-      this.#treeOffsets = grow(this.#treeOffsets, t + 2)
-      this.#treeGroup = grow(this.#treeGroup, t + 1)
-    }
+    if (t + 2 > this.#treeOffsets.length) this.#treeOffsets = grow(this.#treeOffsets, t + 2)
+    if (t + 1 > this.#treeGroup.length) this.#treeGroup = grow(this.#treeGroup, t + 1)
     this.#treeOffsets[t + 1] = this.#nodes
     this.#treeGroup[t] = group
     this.#trees = t + 1

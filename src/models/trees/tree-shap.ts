@@ -10,7 +10,7 @@
  */
 import { ScalemlError } from '../../core/errors.js'
 import type { DenseMatrix } from '../../core/matrix.js'
-import { inCategories } from './predict/traverse.js'
+import { inCategories } from './predict/compiled.js'
 import type { TreeEnsemble } from './tree-ensemble.js'
 
 /**

@@ -8,7 +8,9 @@
  *
  * Rows are read from a row-major `Float32Array`; weights, accumulators and scratch buffers are `Float64Array`s the
  * caller owns. Nothing is allocated per row. On sparse batches (mostly zeros, as one-hot encodings produce) the
- * loops run over each row's nonzero features only, which is exact: adding `w * 0` or `0 * k` changes nothing.
+ * loops run over each row's nonzero features only, which is exact: adding `w * 0` or `0 * k` changes nothing
+ * (save the sign of a weight that is exactly zero, which only the all-feature loops can flip). Rows that arrive as
+ * sparse entries go through `sgdEpochSparse` (`sgd-epoch-sparse.ts`), which replays these nonzero loops.
  * @module
  */
 import { LossKind, lossGradient, lossValue } from './losses.js'

@@ -1,85 +1,85 @@
 /**
  * Gradient-histogram kernels. A histogram is a `Float64Array` of slots, one per (feature, bin), each slot `stride`
  * doubles wide: `nGradients` gradient sums, then the hessian sum, then the row count. Feature `f`'s slots start at
- * `offsets[f]` (its value bins, then its missing bin). Binned features are column-major (`bins[f * nRows + r]`).
+ * `offsets[f]` (its value bins, then its missing bin). Binned features arrive column-major (`bins[f * nRows + r]`).
  *
- * A node's rows are `rows[start, end)`. The single-gradient kernels first gather the node's gradients into
- * contiguous "ordered" buffers (LightGBM's ordered gradients), so that the per-feature passes read the gradients
- * sequentially and only the bins are gathered. Pure functions over caller-owned buffers; no allocation.
+ * A node's rows are `rows[start, end)`. The single-gradient kernels read a row-major copy of the bins (all of a
+ * row's bins in one cache line) and each row's gradient once for all features; the multi-gradient kernel reads the
+ * column-major bins feature by feature. Pure functions over caller-owned buffers; no allocation.
  * @module
  */
 
-/** Copies `grad[rows[i]]`, `hess[rows[i]]` for `i` in `[start, end)` to `outGrad[i - start]`, `outHess[i - start]`. */
-export function gatherGradients(
+/** Transposes column-major bins (`bins[f * nRows + r]`) into row-major ones (`out[r * nFeatures + f]`). */
+export function transposeBins(bins: Uint8Array, nRows: number, nFeatures: number, out: Uint8Array): void {
+  for (let f = 0; f < nFeatures; f++) {
+    const col = f * nRows
+    for (let r = 0, o = f; r < nRows; r++, o += nFeatures) out[o] = bins[col + r]!
+  }
+}
+
+/**
+ * Adds rows `rows[start, end)` to `hist` (stride 3: gradient, hessian, count) for every feature, reading row-major
+ * bins (`rowBins[r * nFeatures + f]`): one cache line brings all of a row's bins, which matters once a node's rows
+ * are sparse in the data. `slotBase[f]` is `3 ×` feature `f`'s first slot. With `withCounts` false the count slots
+ * are left alone (callers that need no row counts save a third of the writes).
+ */
+export function buildHistogramRows(
+  rowBins: Uint8Array,
+  nFeatures: number,
+  slotBase: Int32Array,
   rows: Uint32Array,
   start: number,
   end: number,
   grad: Float32Array,
   hess: Float32Array,
-  outGrad: Float32Array,
-  outHess: Float32Array,
-): void {
-  for (let i = start, j = 0; i < end; i++, j++) {
-    const r = rows[i]!
-    outGrad[j] = grad[r]!
-    outHess[j] = hess[r]!
-  }
-}
-
-/**
- * Adds rows `rows[start, end)` to `hist` (stride 3: gradient, hessian, count) for each feature in
- * `features[0, nSelected)`, reading the node's gradients from the ordered buffers of {@link gatherGradients}.
- */
-export function buildHistogramOrdered(
-  bins: Uint8Array,
-  nRows: number,
-  features: Int32Array,
-  nSelected: number,
-  offsets: Int32Array,
-  rows: Uint32Array,
-  start: number,
-  end: number,
-  orderedGrad: Float32Array,
-  orderedHess: Float32Array,
   hist: Float64Array,
+  withCounts: boolean,
 ): void {
-  const n = end - start
-  for (let s = 0; s < nSelected; s++) {
-    const f = features[s]!
-    const col = f * nRows
-    const base = offsets[f]! * 3
-    for (let j = 0, i = start; j < n; j++, i++) {
-      const k = base + bins[col + rows[i]!]! * 3
-      hist[k] = hist[k]! + orderedGrad[j]!
-      hist[k + 1] = hist[k + 1]! + orderedHess[j]!
-      hist[k + 2] = hist[k + 2]! + 1
+  if (withCounts) {
+    for (let i = start; i < end; i++) {
+      const r = rows[i]!
+      const g = grad[r]!
+      const h = hess[r]!
+      for (let f = 0, b = r * nFeatures; f < nFeatures; f++, b++) {
+        const k = slotBase[f]! + rowBins[b]! * 3
+        hist[k] = hist[k]! + g
+        hist[k + 1] = hist[k + 1]! + h
+        hist[k + 2] = hist[k + 2]! + 1
+      }
+    }
+    return
+  }
+  for (let i = start; i < end; i++) {
+    const r = rows[i]!
+    const g = grad[r]!
+    const h = hess[r]!
+    for (let f = 0, b = r * nFeatures; f < nFeatures; f++, b++) {
+      const k = slotBase[f]! + rowBins[b]! * 3
+      hist[k] = hist[k]! + g
+      hist[k + 1] = hist[k + 1]! + h
     }
   }
 }
 
-/**
- * Adds every row `[0, nRows)` to `hist` (stride 3) for each selected feature: the root of a tree grown on all rows,
- * where no row index is needed.
- */
+/** As {@link buildHistogramRows} over every row `0 … nRows − 1` (a root over all rows: no row index). */
 export function buildHistogramAllRows(
-  bins: Uint8Array,
+  rowBins: Uint8Array,
+  nFeatures: number,
+  slotBase: Int32Array,
   nRows: number,
-  features: Int32Array,
-  nSelected: number,
-  offsets: Int32Array,
   grad: Float32Array,
   hess: Float32Array,
   hist: Float64Array,
+  withCounts: boolean,
 ): void {
-  for (let s = 0; s < nSelected; s++) {
-    const f = features[s]!
-    const col = f * nRows
-    const base = offsets[f]! * 3
-    for (let r = 0; r < nRows; r++) {
-      const k = base + bins[col + r]! * 3
-      hist[k] = hist[k]! + grad[r]!
-      hist[k + 1] = hist[k + 1]! + hess[r]!
-      hist[k + 2] = hist[k + 2]! + 1
+  for (let r = 0, b = 0; r < nRows; r++) {
+    const g = grad[r]!
+    const h = hess[r]!
+    for (let f = 0; f < nFeatures; f++, b++) {
+      const k = slotBase[f]! + rowBins[b]! * 3
+      hist[k] = hist[k]! + g
+      hist[k + 1] = hist[k + 1]! + h
+      if (withCounts) hist[k + 2] = hist[k + 2]! + 1
     }
   }
 }

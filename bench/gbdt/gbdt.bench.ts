@@ -1,0 +1,144 @@
+/**
+ * bench/gbdt: accuracy (and train time) of scaleml's histogram GBDT against XGBoost 1.7.4 (`tree_method: 'hist'`,
+ * native categoricals through pandas `category` columns and `enable_categorical`, 1 and 2 threads) and
+ * scikit-learn 1.2's HistGradientBoostingClassifier, same data, same hyper-parameters, same run.
+ *
+ *   npx tsx bench/gbdt/gbdt.bench.ts [--only flights|multiclass] [--peers xgboost-1,xgboost-2,sklearn-1]
+ *
+ * Tasks: flights-3m (hour, day of week, month, distance numeric; origin, destination categorical; train before
+ * 2001-06-13, test after; label delay > 15) and a synthetic 5-class set (see data.ts). Settings: 100 rounds,
+ * 31 leaves (leaf-wise; XGBoost `grow_policy: 'lossguide'`, `max_depth: 0`), learning rate 0.1, 255 bins, λ = 1,
+ * min child weight 1. Scaleml's time includes binning (sketch + bin). Target: holdout AUC and log-loss within 0.002
+ * of XGBoost's. Printed, not asserted. Exits 2 when the Python peers cannot run.
+ */
+import { spawnSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { LogLoss } from '../../src/metrics/log-loss.js'
+import { RocAuc } from '../../src/metrics/roc-auc.js'
+import { GbdtClassifier, type GbdtClassifierParams } from '../../src/models/trees/gbdt.js'
+import { fixed, PYTHON, printMarkdownTable, runJson } from '../lib/peers.js'
+import { flightsSplit, GBDT_DATA, multiclassSplit, type Split } from './data.js'
+
+const onlyArg = process.argv.indexOf('--only')
+const ONLY = onlyArg > 0 ? process.argv[onlyArg + 1] : undefined
+const peersArg = process.argv.indexOf('--peers')
+const PEERS = (peersArg > 0 ? process.argv[peersArg + 1]! : 'xgboost-1,xgboost-2,sklearn-1').split(',')
+
+const PARAMS: Partial<GbdtClassifierParams> = {
+  nEstimators: 100,
+  maxLeaves: 31,
+  learningRate: 0.1,
+  maxBins: 255,
+  lambda: 1,
+  minChildWeight: 1,
+  maxCatToOnehot: 4,
+  maxCatThreshold: 64,
+}
+
+const check = spawnSync(PYTHON, ['-c', 'import xgboost, sklearn, pandas, threadpoolctl'], { encoding: 'utf8' })
+if (check.status !== 0) {
+  process.stderr.write(
+    `This benchmark runs XGBoost and scikit-learn under ${PYTHON}.\n` +
+      'Install them with: apt-get update && apt-get install -y python3-xgboost python3-sklearn python3-pandas\n' +
+      `${check.stderr ?? ''}\n`,
+  )
+  process.exit(2)
+}
+
+interface Row {
+  readonly run: string
+  readonly seconds: number
+  readonly auc?: number
+  readonly logLoss: number
+  readonly accuracy: number
+  readonly error?: string
+}
+
+async function runTask(split: Split): Promise<void> {
+  const nClasses = new Set(split.train.y).size
+  const model = new GbdtClassifier(PARAMS)
+  const start = process.hrtime.bigint()
+  model.fit({ data: split.train.X, rows: split.train.rows, cols: split.cols }, split.train.y, {
+    categoricalFeatures: split.categorical,
+    featureNames: split.featureNames,
+  })
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9
+  const proba = model.predictProba({ data: split.test.X, rows: split.test.rows, cols: split.cols })
+  const yTest = split.test.y
+  const loss = new LogLoss({ nClasses })
+  loss.update(yTest, proba)
+  let correct = 0
+  for (let r = 0; r < split.test.rows; r++) {
+    let best = 0
+    for (let k = 1; k < nClasses; k++) if (proba[r * nClasses + k]! > proba[r * nClasses + best]!) best = k
+    if (best === yTest[r]) correct++
+  }
+  let auc: number | undefined
+  if (nClasses === 2) {
+    const metric = new RocAuc({ mode: 'exact' })
+    const p1 = new Float64Array(split.test.rows)
+    for (let r = 0; r < split.test.rows; r++) p1[r] = proba[2 * r + 1]!
+    metric.update(yTest, p1)
+    auc = metric.value()
+  }
+  const ours: Row = {
+    run: 'scaleml (1 thread)',
+    seconds,
+    ...(auc === undefined ? {} : { auc }),
+    logLoss: loss.value(),
+    accuracy: correct / split.test.rows,
+  }
+
+  const specPath = join(GBDT_DATA, `${split.name}-spec.json`)
+  writeFileSync(
+    specPath,
+    JSON.stringify({
+      files: split.files,
+      categorical: split.categorical,
+      featureNames: split.featureNames,
+      nClasses,
+      params: PARAMS,
+      runs: PEERS,
+    }),
+  )
+  const peerScript = fileURLToPath(new URL('./peers_gbdt.py', import.meta.url))
+  const peer = (await runJson(PYTHON, [peerScript, specPath])) as Record<string, Partial<Row>>
+  const rows: Row[] = [ours]
+  for (const run of PEERS) {
+    const r = peer[run] ?? { error: 'missing' }
+    rows.push({
+      run,
+      seconds: r.seconds ?? Number.NaN,
+      ...(r.auc === undefined ? {} : { auc: r.auc }),
+      logLoss: r.logLoss ?? Number.NaN,
+      accuracy: r.accuracy ?? Number.NaN,
+      ...(r.error === undefined ? {} : { error: r.error }),
+    })
+  }
+  const reference = rows.find((r) => r.run === 'xgboost-1' && r.error === undefined)
+  process.stdout.write(
+    `\n${split.name}: ${split.train.rows.toLocaleString('en-US')} train rows, ${split.test.rows.toLocaleString('en-US')} test rows, ${split.cols} features (categorical: ${split.categorical.join(', ')}), ${nClasses} classes; peers ${JSON.stringify(peer['versions'])}\n\n`,
+  )
+  printMarkdownTable(
+    ['run', 'train s', 'holdout AUC', 'holdout log-loss', 'accuracy', 'Δ AUC vs xgboost-1', 'Δ log-loss vs xgboost-1'],
+    rows.map((r) => [
+      r.error === undefined ? r.run : `${r.run} (failed: ${r.error})`,
+      fixed(r.seconds, 2),
+      fixed(r.auc, 4),
+      fixed(r.logLoss, 4),
+      fixed(r.accuracy, 4),
+      reference?.auc !== undefined && r.auc !== undefined ? fixed(r.auc - reference.auc, 4) : 'n/a',
+      reference !== undefined ? fixed(r.logLoss - reference.logLoss, 4) : 'n/a',
+    ]),
+  )
+  const imp = model.featureImportance('gain')
+  const total = imp.reduce((a, b) => a + b, 0)
+  process.stdout.write(
+    `\nscaleml gain importance: ${split.featureNames.map((n, f) => `${n} ${((100 * imp[f]!) / total).toFixed(1)}%`).join(', ')}\n`,
+  )
+}
+
+if (ONLY === undefined || ONLY === 'flights') await runTask(await flightsSplit())
+if (ONLY === undefined || ONLY === 'multiclass') await runTask(multiclassSplit())

@@ -1,0 +1,1000 @@
+/**
+ * Histogram gradient-boosted decision trees: `GbdtClassifier` (binary log-loss, multi-class softmax) and
+ * `GbdtRegressor` (squared error, pseudo-Huber), trained in memory on binned features (binning.ts) by the shared
+ * tree engine (tree-grower.ts), producing a {@link TreeEnsemble} through its builder.
+ *
+ * Boosting, XGBoost's formulation: each round computes per-row gradients and hessians of the loss at the current
+ * margins, grows one tree per output on them (leaf weight `−G/(H + λ)`, split gain
+ * `½[G_L²/(H_L+λ) + G_R²/(H_R+λ) − G²/(H+λ)] − γ`), and adds `learningRate ×` the leaf weights to the margins.
+ * The first margin is the loss minimizer over the labels (log-odds of the positive rate, log class priors, mean, or
+ * median for pseudo-Huber) — XGBoost 1.7 starts from 0.5 instead; starting from the prior saves the first rounds.
+ *
+ * Why `fit` and not `partialFit`: a boosting round needs the gradients of every training row at the current
+ * margins, so training holds the binned rows (1 byte per feature per row) in memory and sees them once per round;
+ * there is no sound one-batch-at-a-time update. Out-of-core callers bin batch by batch with a
+ * `DatasetSketch` → `BinMapper.binRows` into one buffer and call `fitBinned`. Training only: no I/O.
+ * @module
+ */
+import { ScalemlError } from '../../core/errors.js'
+import type { DenseMatrix } from '../../core/matrix.js'
+import type { Constraints } from '../../core/params.js'
+import { int, nullable, oneOf, real, validateParams } from '../../core/params.js'
+import { Random } from '../../core/random.js'
+import type { Classifier, EstimatorJSON, Regressor } from '../estimator.js'
+import { type BinMapper, type BinnedData, DatasetSketch, MAX_BINS } from './binning.js'
+import { addBinnedTreeMargins } from './kernels/binned-tree.js'
+import {
+  logisticGradients,
+  meanLoss,
+  pseudoHuberGradients,
+  softmaxGradients,
+  squaredErrorGradients,
+} from './kernels/objectives.js'
+import { classIndicesInto, probabilitiesInto } from './predict/link.js'
+import { predictMarginsInto } from './predict/traverse.js'
+import {
+  ensembleFromJSON,
+  ensembleToJSON,
+  type TreeEnsemble,
+  TreeEnsembleBuilder,
+  type TreeEnsembleJSON,
+  type TreeObjective,
+  truncateEnsemble,
+} from './tree-ensemble.js'
+import { type GrowerSettings, type GrownTree, TreeGrower, toTreeSpec, treeLeafWeights } from './tree-grower.js'
+
+/** Hyperparameters shared by {@link GbdtClassifier} and {@link GbdtRegressor}. */
+export interface GbdtCommonParams {
+  /** Shrinkage of each tree's leaf weights (XGBoost `eta`); default 0.1. */
+  readonly learningRate: number
+  /** Boosting rounds (trees per output); default 100. */
+  readonly nEstimators: number
+  /** Most leaves per tree; null for no bound; default 31 (LightGBM's `num_leaves`). */
+  readonly maxLeaves: number | null
+  /** Most levels below the root; null for no bound (default). */
+  readonly maxDepth: number | null
+  /**
+   * 'leafwise' (default) splits the leaf with the largest gain first (LightGBM); 'depthwise' splits level by level
+   * (XGBoost's default). They differ only when `maxLeaves` stops growth.
+   */
+  readonly growPolicy: 'leafwise' | 'depthwise'
+  /** Fewest training rows in a leaf; default 1. */
+  readonly minSamplesLeaf: number
+  /** Smallest hessian sum in a leaf (XGBoost's `min_child_weight`); default 1. */
+  readonly minChildWeight: number
+  /** L2 regularization of leaf weights (λ); default 1. */
+  readonly lambda: number
+  /** Minimum split gain (γ), subtracted from each split's gain; default 0. */
+  readonly gamma: number
+  /** Fraction of rows drawn (without replacement, per tree) to grow each tree on; default 1. */
+  readonly subsample: number
+  /** Fraction of features drawn per tree; default 1. */
+  readonly colsampleBytree: number
+  /** Value bins per feature, 2..255; default 255 (a missing bin comes on top). */
+  readonly maxBins: number
+  /** Categorical features with at most this many categories present in a node split one category vs the rest; 4. */
+  readonly maxCatToOnehot: number
+  /** Most categories sent right by one categorical split (XGBoost 1.7's `max_cat_threshold`); default 64. */
+  readonly maxCatThreshold: number
+  /**
+   * Stop when the validation loss has not improved for this many rounds and keep the best round's trees; null
+   * (default) trains every round. Needs `evalSet` in the fit options.
+   */
+  readonly earlyStoppingRounds: number | null
+  /** Seed of row and feature sampling and of the binning sketch; default 0. */
+  readonly seed: number
+}
+
+/** Hyperparameters of {@link GbdtClassifier}: the common ones (the objective follows from the class count). */
+export type GbdtClassifierParams = GbdtCommonParams
+
+/** Hyperparameters of {@link GbdtRegressor}. */
+export interface GbdtRegressorParams extends GbdtCommonParams {
+  /** 'squared_error' (default) or 'pseudo_huber' (robust to outliers). */
+  readonly objective: 'squared_error' | 'pseudo_huber'
+  /** Slope δ of the pseudo-Huber loss (XGBoost's `huber_slope`); default 1. */
+  readonly huberSlope: number
+}
+
+/** Defaults of the common parameters. */
+export const GBDT_COMMON_DEFAULTS: GbdtCommonParams = {
+  learningRate: 0.1,
+  nEstimators: 100,
+  maxLeaves: 31,
+  maxDepth: null,
+  growPolicy: 'leafwise',
+  minSamplesLeaf: 1,
+  minChildWeight: 1,
+  lambda: 1,
+  gamma: 0,
+  subsample: 1,
+  colsampleBytree: 1,
+  maxBins: MAX_BINS,
+  maxCatToOnehot: 4,
+  maxCatThreshold: 64,
+  earlyStoppingRounds: null,
+  seed: 0,
+}
+
+/** Defaults of {@link GbdtClassifier}. */
+export const GBDT_CLASSIFIER_DEFAULTS: GbdtClassifierParams = GBDT_COMMON_DEFAULTS
+
+/** Defaults of {@link GbdtRegressor}. */
+export const GBDT_REGRESSOR_DEFAULTS: GbdtRegressorParams = {
+  ...GBDT_COMMON_DEFAULTS,
+  objective: 'squared_error',
+  huberSlope: 1,
+}
+
+/** Constraint table of the common parameters. */
+export const GBDT_COMMON_CONSTRAINTS: Constraints<GbdtCommonParams> = {
+  learningRate: real({ min: 0, closed: 'neither' }),
+  nEstimators: int({ min: 1 }),
+  maxLeaves: nullable(int({ min: 2 })),
+  maxDepth: nullable(int({ min: 1 })),
+  growPolicy: oneOf('leafwise', 'depthwise'),
+  minSamplesLeaf: int({ min: 1 }),
+  minChildWeight: real({ min: 0 }),
+  lambda: real({ min: 0 }),
+  gamma: real({ min: 0 }),
+  subsample: real({ min: 0, max: 1, closed: 'right' }),
+  colsampleBytree: real({ min: 0, max: 1, closed: 'right' }),
+  maxBins: int({ min: 2, max: MAX_BINS }),
+  maxCatToOnehot: int({ min: 1 }),
+  maxCatThreshold: int({ min: 1 }),
+  earlyStoppingRounds: nullable(int({ min: 1 })),
+  seed: int(),
+}
+
+/** Constraint table of {@link GbdtClassifierParams}. */
+export const GBDT_CLASSIFIER_CONSTRAINTS: Constraints<GbdtClassifierParams> = GBDT_COMMON_CONSTRAINTS
+
+/** Constraint table of {@link GbdtRegressorParams}. */
+export const GBDT_REGRESSOR_CONSTRAINTS: Constraints<GbdtRegressorParams> = {
+  ...GBDT_COMMON_CONSTRAINTS,
+  objective: oneOf('squared_error', 'pseudo_huber'),
+  huberSlope: real({ min: 0, closed: 'neither' }),
+}
+
+/** Validation rows for loss tracking and early stopping: raw rows (binned with the training bins) or binned rows. */
+export type GbdtEvalSet = (
+  | { readonly X: DenseMatrix; readonly binned?: undefined }
+  | { readonly binned: BinnedData; readonly X?: undefined }
+) & {
+  readonly y: Float64Array
+  readonly sampleWeight?: Float64Array
+}
+
+/** What each boosting round reports to {@link GbdtFitOptions.onIteration}. */
+export interface GbdtIteration {
+  /** 0-based round. */
+  readonly iteration: number
+  /** Validation loss after this round (log-loss, multi-class log-loss, RMSE or mean pseudo-Huber), with an eval set. */
+  readonly validLoss?: number
+}
+
+/** Options of `fit` / `fitBinned`. */
+export interface GbdtFitOptions {
+  /** Columns holding integer category codes (`fit` only: `fitBinned` takes the kinds from the bin mapper). */
+  readonly categoricalFeatures?: readonly number[]
+  /** Per-row weights (finite, ≥ 0). */
+  readonly sampleWeight?: Float64Array
+  /** Validation rows: loss per round, and early stopping when `earlyStoppingRounds` is set. */
+  readonly evalSet?: GbdtEvalSet
+  /** Feature names for the ensemble (default f0, f1, …). */
+  readonly featureNames?: readonly string[]
+  /** Called after each round (progress, logging). */
+  readonly onIteration?: (event: GbdtIteration) => void
+}
+
+/** Classifier fit options: the common ones plus the class list. */
+export interface GbdtClassifierFitOptions extends GbdtFitOptions {
+  /** Every class the labels can take (default: the distinct labels of y); at least two. */
+  readonly classes?: readonly number[]
+}
+
+/** Serialized GBDT model. */
+export interface GbdtJSON extends EstimatorJSON {
+  readonly state: {
+    readonly ensemble: TreeEnsembleJSON
+    readonly classes?: number[]
+    /** Total gain of the splits on each feature (kept trees only). */
+    readonly importanceGain: Float64Array
+    /** Number of splits on each feature (kept trees only). */
+    readonly importanceSplit: Float64Array
+    /** Rounds trained (before truncation to the best round). */
+    readonly nRounds: number
+    /** Best round (0-based) by validation loss; the last round without an eval set. */
+    readonly bestIteration: number
+    /** Validation loss per round, empty without an eval set. */
+    readonly validLoss: number[]
+  }
+}
+
+type Objective = 'logistic' | 'softmax' | 'squared_error' | 'pseudo_huber'
+
+const ENSEMBLE_OBJECTIVE: Record<Objective, TreeObjective> = {
+  logistic: 'binary:logistic',
+  softmax: 'multi:softprob',
+  squared_error: 'reg:squarederror',
+  pseudo_huber: 'reg:pseudohubererror',
+}
+
+interface BoostingState {
+  readonly ensemble: TreeEnsemble
+  readonly classes: readonly number[] | undefined
+  readonly importanceGain: Float64Array
+  readonly importanceSplit: Float64Array
+  readonly nRounds: number
+  readonly bestIteration: number
+  readonly validLoss: readonly number[]
+}
+
+interface Problem {
+  readonly objective: Objective
+  readonly nOutputs: number
+  /** Class index (classification) or target (regression) per row. */
+  readonly label: Float64Array
+  readonly weight: Float64Array
+  readonly delta: number
+}
+
+/** Base of the two GBDT estimators: fitting, margins, importance, (de)serialization. */
+abstract class GbdtBase<P extends GbdtCommonParams> {
+  readonly params: Readonly<P>
+  protected abstract readonly owner: string
+  abstract readonly kind: string
+  protected state: BoostingState | undefined
+
+  protected constructor(params: P) {
+    this.params = params
+  }
+
+  /** True once fitted (or loaded). */
+  get isFitted(): boolean {
+    return this.state !== undefined
+  }
+
+  /** Features seen at fit time. */
+  get nFeaturesIn(): number | undefined {
+    return this.state?.ensemble.nFeatures
+  }
+
+  /** The fitted ensemble (for inference, TreeSHAP, export); throws `NOT_FITTED`. */
+  get ensemble(): TreeEnsemble {
+    return this.fitted().ensemble
+  }
+
+  /** Best round (0-based): by validation loss with an eval set, else the last. */
+  get bestIteration(): number {
+    return this.fitted().bestIteration
+  }
+
+  /** Rounds trained before truncation to the best round. */
+  get nRounds(): number {
+    return this.fitted().nRounds
+  }
+
+  /** Validation loss after each round (empty without an eval set); a copy. */
+  get validLoss(): number[] {
+    return [...this.fitted().validLoss]
+  }
+
+  /**
+   * Per-feature importance over the kept trees: 'gain' (default) is the total gain of the splits on the feature,
+   * 'split' the number of splits on it (LightGBM's two importance types). A copy.
+   */
+  featureImportance(type: 'gain' | 'split' = 'gain'): Float64Array {
+    const s = this.fitted()
+    return (type === 'split' ? s.importanceSplit : s.importanceGain).slice()
+  }
+
+  protected fitted(): BoostingState {
+    if (this.state === undefined) {
+      throw new ScalemlError('NOT_FITTED', `This ${this.owner} is not fitted yet; call fit first.`)
+    }
+    return this.state
+  }
+
+  /** Validates the params: the constraint table, then the rules between parameters. */
+  protected abstract checkParams(): void
+
+  protected margins(X: DenseMatrix): Float64Array {
+    const e = this.fitted().ensemble
+    if (X.cols !== e.nFeatures || X.data.length < X.rows * X.cols) {
+      throw new ScalemlError(
+        'INVALID_INPUT',
+        `${this.owner} was fitted on ${e.nFeatures} features; got rows of ${X.cols} features (${X.rows} rows).`,
+      )
+    }
+    const out = new Float64Array(X.rows * e.nOutputs)
+    predictMarginsInto(e, X.data, X.rows, out)
+    return out
+  }
+
+  protected binTraining(X: DenseMatrix, options: GbdtFitOptions): BinnedData {
+    checkMatrix(this.owner, X)
+    const sketch = new DatasetSketch(X.cols, {
+      maxBins: this.params.maxBins,
+      categoricalFeatures: options.categoricalFeatures ?? [],
+      seed: this.params.seed,
+    })
+    sketch.partialFit(X)
+    return sketch.toBinMapper().transform(X)
+  }
+
+  protected train(binned: BinnedData, problem: Problem, options: GbdtFitOptions, classes?: readonly number[]): void {
+    if (this.params.earlyStoppingRounds !== null && options.evalSet === undefined) {
+      throw new ScalemlError(
+        'INVALID_ARGUMENT',
+        `${this.owner} has earlyStoppingRounds = ${this.params.earlyStoppingRounds} but fit got no evalSet; pass options.evalSet (validation rows) or set earlyStoppingRounds to null.`,
+        [{ code: 'invalid_value', path: ['evalSet'], message: 'required with earlyStoppingRounds' }],
+      )
+    }
+    const evalData =
+      options.evalSet === undefined ? undefined : this.evalProblem(binned.mapper, options.evalSet, classes ?? [])
+    this.state = boost(this.params, binned, problem, { ...options, evalData, classes })
+  }
+
+  /** The eval set's binned rows and problem (labels mapped like the training labels, by `classes` if any). */
+  protected abstract evalProblem(
+    mapper: BinMapper,
+    evalSet: GbdtEvalSet,
+    classes: readonly number[],
+  ): { binned: BinnedData; problem: Problem }
+
+  protected binEval(mapper: BinMapper, evalSet: GbdtEvalSet): BinnedData {
+    if (evalSet.binned !== undefined) {
+      if (evalSet.binned.mapper !== mapper) {
+        throw new ScalemlError('INVALID_ARGUMENT', 'evalSet.binned must be binned with the training bin mapper.')
+      }
+      return evalSet.binned
+    }
+    checkMatrix(`${this.owner} evalSet`, evalSet.X)
+    if (evalSet.X.cols !== mapper.nFeatures) {
+      throw new ScalemlError(
+        'INVALID_INPUT',
+        `evalSet.X has ${evalSet.X.cols} features; the training rows have ${mapper.nFeatures}.`,
+      )
+    }
+    return mapper.transform(evalSet.X)
+  }
+
+  protected stateJSON(): GbdtJSON['state'] {
+    const s = this.fitted()
+    return {
+      ensemble: ensembleToJSON(s.ensemble),
+      ...(s.classes === undefined ? {} : { classes: [...s.classes] }),
+      importanceGain: s.importanceGain.slice(),
+      importanceSplit: s.importanceSplit.slice(),
+      nRounds: s.nRounds,
+      bestIteration: s.bestIteration,
+      validLoss: [...s.validLoss],
+    }
+  }
+
+  protected restore(json: EstimatorJSON, objectives: readonly TreeObjective[]): void {
+    if (json.kind !== this.kind) {
+      throw new ScalemlError('ARTIFACT_INVALID', `Expected kind '${this.kind}', got '${String(json.kind)}'.`)
+    }
+    try {
+      this.checkParams()
+    } catch (error) {
+      throw new ScalemlError('ARTIFACT_INVALID', `Invalid ${this.kind} params: ${(error as Error).message}`, [], {
+        cause: error,
+      })
+    }
+    const st = json.state as Partial<GbdtJSON['state']>
+    const ensemble = ensembleFromJSON(st.ensemble)
+    if (!objectives.includes(ensemble.objective)) {
+      throw new ScalemlError(
+        'ARTIFACT_INVALID',
+        `A ${this.kind} needs an ensemble with objective ${objectives.join(' or ')}, got '${ensemble.objective}'.`,
+      )
+    }
+    const importance = (v: unknown, name: string): Float64Array => {
+      const a = v instanceof Float64Array ? v : Array.isArray(v) ? Float64Array.from(v as number[]) : undefined
+      if (a === undefined || a.length !== ensemble.nFeatures) {
+        throw new ScalemlError('ARTIFACT_INVALID', `Invalid ${this.kind} state: ${name} must hold one number a feature.`)
+      }
+      return a.slice()
+    }
+    const nRounds = st.nRounds
+    const bestIteration = st.bestIteration
+    if (!Number.isInteger(nRounds) || !Number.isInteger(bestIteration) || !Array.isArray(st.validLoss)) {
+      throw new ScalemlError(
+        'ARTIFACT_INVALID',
+        `Invalid ${this.kind} state: nRounds, bestIteration and validLoss are required.`,
+      )
+    }
+    let classes: number[] | undefined
+    if (ensemble.objective === 'binary:logistic' || ensemble.objective === 'multi:softprob') {
+      const c = st.classes
+      const expected = ensemble.objective === 'binary:logistic' ? 2 : ensemble.nOutputs
+      if (!Array.isArray(c) || c.length !== expected || !c.every((v) => typeof v === 'number')) {
+        throw new ScalemlError('ARTIFACT_INVALID', `Invalid ${this.kind} state: classes must list ${expected} numbers.`)
+      }
+      classes = [...c]
+    }
+    this.state = {
+      ensemble,
+      classes,
+      importanceGain: importance(st.importanceGain, 'importanceGain'),
+      importanceSplit: importance(st.importanceSplit, 'importanceSplit'),
+      nRounds: nRounds as number,
+      bestIteration: bestIteration as number,
+      validLoss: [...(st.validLoss as number[])],
+    }
+  }
+}
+
+/**
+ * Gradient-boosted trees for classification: binary log-loss for two classes (positive class `classes[1]`),
+ * softmax with one tree per class per round for more.
+ *
+ * @example
+ * const model = new GbdtClassifier({ nEstimators: 100, maxLeaves: 31 })
+ * model.fit(X, y, { categoricalFeatures: [4, 5], evalSet: { X: Xval, y: yval } })
+ * const p = model.predictProba(Xtest) // rows × 2
+ */
+export class GbdtClassifier extends GbdtBase<GbdtClassifierParams> implements Omit<Classifier, 'partialFit'> {
+  readonly kind = 'gbdt-classifier'
+  readonly task = 'classification'
+  readonly hasProbabilities = true
+  protected readonly owner = 'GbdtClassifier'
+
+  constructor(params: Partial<GbdtClassifierParams> = {}) {
+    super({ ...GBDT_CLASSIFIER_DEFAULTS, ...params })
+  }
+
+  /** A new unfitted classifier with some parameters changed. */
+  withParams(patch: Partial<GbdtClassifierParams>): GbdtClassifier {
+    return new GbdtClassifier({ ...this.params, ...patch })
+  }
+
+  /** The sorted classes; empty before fitting. */
+  get classes(): readonly number[] {
+    return this.state?.classes ?? []
+  }
+
+  /**
+   * Trains on all rows of `X` (row-major float32; NaN = missing) with labels `y`, replacing any previous fit. Bins the
+   * rows first (one sketch pass, then binning); see {@link fitBinned} to bin elsewhere.
+   * @throws ScalemlError INVALID_PARAM, INVALID_INPUT (shapes), INVALID_DATA (a NaN label, a label outside
+   *   `classes`, fewer than two classes, a bad category code or weight), INVALID_ARGUMENT (early stopping without
+   *   an eval set).
+   */
+  fit(X: DenseMatrix, y: Float64Array, options: GbdtClassifierFitOptions = {}): void {
+    this.checkParams()
+    checkMatrix(this.owner, X)
+    this.fitBinned(this.binTraining(X, options), y, options)
+  }
+
+  /** Trains on rows already binned (e.g. streamed into one buffer with `BinMapper.binRows`); see {@link fit}. */
+  fitBinned(binned: BinnedData, y: Float64Array, options: GbdtClassifierFitOptions = {}): void {
+    this.checkParams()
+    checkLabels(this.owner, y, binned.nRows)
+    const classes = resolveClasses(this.owner, y, options.classes)
+    const label = labelIndices(y, classes)
+    const weight = checkWeights(this.owner, options.sampleWeight, binned.nRows)
+    const problem: Problem =
+      classes.length === 2
+        ? { objective: 'logistic', nOutputs: 1, label, weight, delta: 1 }
+        : { objective: 'softmax', nOutputs: classes.length, label, weight, delta: 1 }
+    this.train(binned, problem, options, classes)
+  }
+
+  /** Margins: `rows` values for two classes, `rows × classes` otherwise. */
+  decisionFunction(X: DenseMatrix): Float64Array {
+    return this.margins(X)
+  }
+
+  /** Class probabilities, `rows × classes` row-major. */
+  predictProba(X: DenseMatrix): Float64Array {
+    const margins = this.margins(X)
+    const e = this.ensemble
+    const out = new Float64Array(X.rows * this.classes.length)
+    probabilitiesInto(e.objective, margins, X.rows, e.nOutputs, out)
+    return out
+  }
+
+  /** Predicted class labels. */
+  predict(X: DenseMatrix): Float64Array {
+    const margins = this.margins(X)
+    const out = new Float64Array(X.rows)
+    classIndicesInto(margins, X.rows, this.ensemble.nOutputs, out)
+    const classes = this.classes
+    for (let r = 0; r < X.rows; r++) out[r] = classes[out[r]!]!
+    return out
+  }
+
+  /** Hyperparameters and the fitted ensemble (typed arrays stay typed). */
+  toJSON(): GbdtJSON {
+    return { kind: this.kind, params: { ...this.params }, state: this.stateJSON() }
+  }
+
+  /** Rebuilds a classifier from {@link toJSON}; throws `ARTIFACT_INVALID` when malformed. */
+  static fromJSON(json: EstimatorJSON): GbdtClassifier {
+    const model = new GbdtClassifier(json.params as Partial<GbdtClassifierParams>)
+    model.restore(json, ['binary:logistic', 'multi:softprob'])
+    return model
+  }
+
+  protected checkParams(): void {
+    validateGbdtParams(this.owner, GBDT_CLASSIFIER_CONSTRAINTS, this.params)
+  }
+
+  protected evalProblem(
+    mapper: BinMapper,
+    evalSet: GbdtEvalSet,
+    classes: readonly number[],
+  ): { binned: BinnedData; problem: Problem } {
+    const binned = this.binEval(mapper, evalSet)
+    const owner = `${this.owner} evalSet`
+    checkLabels(owner, evalSet.y, binned.nRows)
+    const label = labelIndices(evalSet.y, classes, 'evalSet.y')
+    const weight = checkWeights(owner, evalSet.sampleWeight, binned.nRows)
+    return {
+      binned,
+      problem: {
+        objective: classes.length === 2 ? 'logistic' : 'softmax',
+        nOutputs: classes.length === 2 ? 1 : classes.length,
+        label,
+        weight,
+        delta: 1,
+      },
+    }
+  }
+}
+
+/**
+ * Gradient-boosted trees for regression: squared error, or pseudo-Huber (`objective: 'pseudo_huber'`).
+ *
+ * @example
+ * const model = new GbdtRegressor({ objective: 'pseudo_huber', huberSlope: 5 })
+ * model.fit(X, y)
+ * const yhat = model.predict(Xtest)
+ */
+export class GbdtRegressor extends GbdtBase<GbdtRegressorParams> implements Omit<Regressor, 'partialFit'> {
+  readonly kind = 'gbdt-regressor'
+  readonly task = 'regression'
+  protected readonly owner = 'GbdtRegressor'
+
+  constructor(params: Partial<GbdtRegressorParams> = {}) {
+    super({ ...GBDT_REGRESSOR_DEFAULTS, ...params })
+  }
+
+  /** A new unfitted regressor with some parameters changed. */
+  withParams(patch: Partial<GbdtRegressorParams>): GbdtRegressor {
+    return new GbdtRegressor({ ...this.params, ...patch })
+  }
+
+  /** Trains on all rows of `X` with targets `y` (finite), replacing any previous fit; see {@link GbdtClassifier.fit}. */
+  fit(X: DenseMatrix, y: Float64Array, options: GbdtFitOptions = {}): void {
+    this.checkParams()
+    checkMatrix(this.owner, X)
+    this.fitBinned(this.binTraining(X, options), y, options)
+  }
+
+  /** Trains on rows already binned; see {@link fit}. */
+  fitBinned(binned: BinnedData, y: Float64Array, options: GbdtFitOptions = {}): void {
+    this.checkParams()
+    checkLabels(this.owner, y, binned.nRows)
+    const weight = checkWeights(this.owner, options.sampleWeight, binned.nRows)
+    this.train(binned, this.#problem(y, weight), options)
+  }
+
+  /** Predicted targets. */
+  predict(X: DenseMatrix): Float64Array {
+    return this.margins(X)
+  }
+
+  /** Hyperparameters and the fitted ensemble. */
+  toJSON(): GbdtJSON {
+    return { kind: this.kind, params: { ...this.params }, state: this.stateJSON() }
+  }
+
+  /** Rebuilds a regressor from {@link toJSON}; throws `ARTIFACT_INVALID` when malformed. */
+  static fromJSON(json: EstimatorJSON): GbdtRegressor {
+    const model = new GbdtRegressor(json.params as Partial<GbdtRegressorParams>)
+    model.restore(json, ['reg:squarederror', 'reg:pseudohubererror'])
+    return model
+  }
+
+  protected checkParams(): void {
+    validateGbdtParams(this.owner, GBDT_REGRESSOR_CONSTRAINTS, this.params)
+  }
+
+  protected evalProblem(mapper: BinMapper, evalSet: GbdtEvalSet): { binned: BinnedData; problem: Problem } {
+    const binned = this.binEval(mapper, evalSet)
+    const owner = `${this.owner} evalSet`
+    checkLabels(owner, evalSet.y, binned.nRows)
+    return { binned, problem: this.#problem(evalSet.y, checkWeights(owner, evalSet.sampleWeight, binned.nRows)) }
+  }
+
+  #problem(y: Float64Array, weight: Float64Array): Problem {
+    return {
+      objective: this.params.objective,
+      nOutputs: 1,
+      label: y,
+      weight,
+      delta: this.params.huberSlope,
+    }
+  }
+}
+
+/** Full validation of GBDT params: the constraint table (unknown names included). */
+export function validateGbdtParams<P extends GbdtCommonParams>(
+  owner: string,
+  constraints: Constraints<P>,
+  params: P,
+): void {
+  validateParams(owner, constraints, params)
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+interface BoostOptions extends GbdtFitOptions {
+  readonly evalData: { binned: BinnedData; problem: Problem } | undefined
+  readonly classes: readonly number[] | undefined
+}
+
+/** The boosting loop. */
+function boost(params: GbdtCommonParams, binned: BinnedData, problem: Problem, options: BoostOptions): BoostingState {
+  const { nRows, mapper } = binned
+  const nFeatures = mapper.nFeatures
+  const K = problem.nOutputs
+  const random = new Random(params.seed)
+  const base = baseMargins(problem)
+  const builder = new TreeEnsembleBuilder({
+    nFeatures,
+    nOutputs: K,
+    objective: ENSEMBLE_OBJECTIVE[problem.objective],
+    baseMargin: base,
+    ...(options.featureNames === undefined ? {} : { featureNames: options.featureNames }),
+  })
+
+  const margin = new Float64Array(nRows * K)
+  for (let r = 0; r < nRows; r++) for (let k = 0; k < K; k++) margin[r * K + k] = base[k]!
+  const grad = new Float32Array(nRows * K)
+  const hess = new Float32Array(nRows * K)
+  const rows = new Uint32Array(nRows)
+  const outOfSample = new Uint32Array(params.subsample < 1 ? nRows : 0)
+  const features = new Int32Array(nFeatures)
+  const settings: GrowerSettings = {
+    lambda: params.lambda,
+    gamma: params.gamma,
+    minChildWeight: params.minChildWeight,
+    minSamplesLeaf: params.minSamplesLeaf,
+    maxCatToOnehot: params.maxCatToOnehot,
+    maxCatThreshold: params.maxCatThreshold,
+    maxLeaves: params.maxLeaves,
+    maxDepth: params.maxDepth,
+    growPolicy: params.growPolicy,
+    featuresPerSplit: null,
+  }
+  const grower = new TreeGrower(binned, 1, settings)
+  const evalData = options.evalData
+  const evalMargin =
+    evalData === undefined ? new Float64Array(0) : new Float64Array(evalData.binned.nRows * K).fill(0)
+  if (evalData !== undefined) {
+    for (let r = 0; r < evalData.binned.nRows; r++) for (let k = 0; k < K; k++) evalMargin[r * K + k] = base[k]!
+  }
+  const roundGain: Float64Array[] = []
+  const roundSplit: Float64Array[] = []
+  const validLoss: number[] = []
+  let bestIteration = -1
+  let bestLoss = Number.POSITIVE_INFINITY
+  let nodeValues = new Float64Array(64)
+  const nColumns = Math.max(1, Math.round(nFeatures * params.colsampleBytree))
+
+  let round = 0
+  for (; round < params.nEstimators; round++) {
+    computeGradients(problem, margin, nRows, grad, hess)
+    const gain = new Float64Array(nFeatures)
+    const split = new Float64Array(nFeatures)
+    for (let k = 0; k < K; k++) {
+      const nIn = sampleRows(random, params.subsample, nRows, rows, outOfSample)
+      const nSelected = sampleFeatures(random, nColumns, nFeatures, features)
+      const tree = grower.grow({
+        grad: grad.subarray(k * nRows, (k + 1) * nRows),
+        hess: hess.subarray(k * nRows, (k + 1) * nRows),
+        rows,
+        nRows: nIn,
+        allRows: nIn === nRows,
+        features,
+        nFeatures: nSelected,
+      })
+      if (nodeValues.length < tree.nNodes) nodeValues = new Float64Array(tree.nNodes * 2)
+      treeLeafWeights(tree, 0, params.lambda, nodeValues)
+      for (let i = 0; i < tree.nNodes; i++) nodeValues[i] = nodeValues[i]! * params.learningRate
+      addLeafMargins(tree, nodeValues, margin, K, k)
+      if (nIn < nRows) {
+        const nOut = nRows - nIn
+        addBinnedTreeMargins(
+          binned.bins,
+          nRows,
+          outOfSample,
+          nOut,
+          tree.feature,
+          tree.left,
+          tree.right,
+          tree.goesLeft,
+          nodeValues,
+          margin,
+          K,
+          k,
+        )
+      }
+      if (evalData !== undefined) {
+        addBinnedTreeMargins(
+          evalData.binned.bins,
+          evalData.binned.nRows,
+          new Uint32Array(0),
+          evalData.binned.nRows,
+          tree.feature,
+          tree.left,
+          tree.right,
+          tree.goesLeft,
+          nodeValues,
+          evalMargin,
+          K,
+          k,
+        )
+      }
+      accumulateImportance(tree, gain, split)
+      builder.addTree(toTreeSpec(tree, mapper, nodeValues), k)
+    }
+    roundGain.push(gain)
+    roundSplit.push(split)
+    let loss: number | undefined
+    if (evalData !== undefined) {
+      const p = evalData.problem
+      loss = meanLoss(p.objective, evalMargin, p.label, p.weight, evalData.binned.nRows, K, p.delta)
+      validLoss.push(loss)
+      if (loss < bestLoss) {
+        bestLoss = loss
+        bestIteration = round
+      }
+    }
+    options.onIteration?.(loss === undefined ? { iteration: round } : { iteration: round, validLoss: loss })
+    if (
+      params.earlyStoppingRounds !== null &&
+      evalData !== undefined &&
+      round - bestIteration >= params.earlyStoppingRounds
+    ) {
+      round++
+      break
+    }
+  }
+  const nRounds = round
+  const kept = evalData !== undefined && params.earlyStoppingRounds !== null ? bestIteration + 1 : nRounds
+  let ensemble = builder.build()
+  if (kept < nRounds) ensemble = truncateEnsemble(ensemble, kept * K)
+  const importanceGain = new Float64Array(nFeatures)
+  const importanceSplit = new Float64Array(nFeatures)
+  for (let t = 0; t < kept; t++) {
+    for (let f = 0; f < nFeatures; f++) {
+      importanceGain[f] = importanceGain[f]! + roundGain[t]![f]!
+      importanceSplit[f] = importanceSplit[f]! + roundSplit[t]![f]!
+    }
+  }
+  return {
+    ensemble,
+    classes: options.classes,
+    importanceGain,
+    importanceSplit,
+    nRounds,
+    bestIteration: evalData === undefined ? nRounds - 1 : Math.max(bestIteration, 0),
+    validLoss,
+  }
+}
+
+function computeGradients(p: Problem, margin: Float64Array, n: number, grad: Float32Array, hess: Float32Array): void {
+  switch (p.objective) {
+    case 'logistic':
+      logisticGradients(margin, p.label, p.weight, n, grad, hess)
+      return
+    case 'softmax':
+      softmaxGradients(margin, p.label, p.weight, n, p.nOutputs, grad, hess)
+      return
+    case 'squared_error':
+      squaredErrorGradients(margin, p.label, p.weight, n, grad, hess)
+      return
+    case 'pseudo_huber':
+      pseudoHuberGradients(margin, p.label, p.weight, n, p.delta, grad, hess)
+      return
+  }
+}
+
+/** The loss-minimizing constant margin per output. */
+function baseMargins(p: Problem): Float64Array {
+  const { label, weight } = p
+  const n = label.length
+  const w = (r: number) => (weight.length > 0 ? weight[r]! : 1)
+  let total = 0
+  for (let r = 0; r < n; r++) total += w(r)
+  const out = new Float64Array(p.nOutputs)
+  if (total <= 0) return out
+  switch (p.objective) {
+    case 'logistic': {
+      let pos = 0
+      for (let r = 0; r < n; r++) pos += label[r]! * w(r)
+      const rate = Math.min(Math.max(pos / total, 1e-7), 1 - 1e-7)
+      out[0] = Math.log(rate / (1 - rate))
+      return out
+    }
+    case 'softmax': {
+      const counts = new Float64Array(p.nOutputs)
+      for (let r = 0; r < n; r++) counts[label[r]!] = counts[label[r]!]! + w(r)
+      let mean = 0
+      for (let k = 0; k < p.nOutputs; k++) {
+        out[k] = Math.log(Math.max(counts[k]! / total, 1e-7))
+        mean += out[k]!
+      }
+      // Only differences of softmax margins matter; centring keeps them near 0.
+      mean /= p.nOutputs
+      for (let k = 0; k < p.nOutputs; k++) out[k] = out[k]! - mean
+      return out
+    }
+    case 'squared_error': {
+      let s = 0
+      for (let r = 0; r < n; r++) s += label[r]! * w(r)
+      out[0] = s / total
+      return out
+    }
+    case 'pseudo_huber': {
+      out[0] = weightedMedian(label, weight)
+      return out
+    }
+  }
+}
+
+function weightedMedian(values: Float64Array, weight: Float64Array): number {
+  const order = Array.from(values.keys()).sort((a, b) => values[a]! - values[b]!)
+  let total = 0
+  for (let r = 0; r < values.length; r++) total += weight.length > 0 ? weight[r]! : 1
+  let acc = 0
+  for (const r of order) {
+    acc += weight.length > 0 ? weight[r]! : 1
+    if (acc >= total / 2) return values[r]!
+  }
+  return values[order[order.length - 1]!] ?? 0
+}
+
+/** Draws each row with probability `fraction` into `rows` (ascending), the others into `outOfSample`; returns the in-sample count. */
+function sampleRows(
+  random: Random,
+  fraction: number,
+  nRows: number,
+  rows: Uint32Array,
+  outOfSample: Uint32Array,
+): number {
+  if (fraction >= 1) {
+    for (let r = 0; r < nRows; r++) rows[r] = r
+    return nRows
+  }
+  let nIn = 0
+  let nOut = 0
+  for (let r = 0; r < nRows; r++) {
+    if (random.next() < fraction) rows[nIn++] = r
+    else outOfSample[nOut++] = r
+  }
+  return nIn
+}
+
+/** A sorted uniform sample of `k` of the `n` features into `out[0, k)`; returns `k`. */
+function sampleFeatures(random: Random, k: number, n: number, out: Int32Array): number {
+  for (let f = 0; f < n; f++) out[f] = f
+  if (k >= n) return n
+  for (let i = 0; i < k; i++) {
+    const j = i + random.nextInt(n - i)
+    const t = out[i]!
+    out[i] = out[j]!
+    out[j] = t
+  }
+  out.subarray(0, k).sort()
+  return k
+}
+
+/** Adds each leaf's value to the margins of the rows it holds. */
+function addLeafMargins(tree: GrownTree, values: Float64Array, margin: Float64Array, K: number, k: number): void {
+  const { rows, start, end, feature } = tree
+  for (let i = 0; i < tree.nNodes; i++) {
+    if (feature[i] !== -1) continue
+    const v = values[i]!
+    for (let j = start[i]!; j < end[i]!; j++) {
+      const o = rows[j]! * K + k
+      margin[o] = margin[o]! + v
+    }
+  }
+}
+
+function accumulateImportance(tree: GrownTree, gain: Float64Array, split: Float64Array): void {
+  for (let i = 0; i < tree.nNodes; i++) {
+    const f = tree.feature[i]!
+    if (f < 0) continue
+    gain[f] = gain[f]! + tree.gain[i]!
+    split[f] = split[f]! + 1
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+function checkMatrix(owner: string, X: DenseMatrix): void {
+  if (!Number.isInteger(X.rows) || !Number.isInteger(X.cols) || X.rows < 0 || X.cols < 1) {
+    throw new ScalemlError('INVALID_INPUT', `${owner}: X must have at least one feature, got ${X.rows} × ${X.cols}.`)
+  }
+  if (X.data.length < X.rows * X.cols) {
+    throw new ScalemlError(
+      'INVALID_INPUT',
+      `${owner}: X holds ${X.data.length} values, fewer than ${X.rows} rows × ${X.cols} features.`,
+    )
+  }
+}
+
+function checkLabels(owner: string, y: Float64Array, nRows: number): void {
+  if (y.length !== nRows) {
+    throw new ScalemlError('INVALID_INPUT', `${owner}: y has ${y.length} values for ${nRows} rows.`)
+  }
+  if (nRows === 0) throw new ScalemlError('INVALID_DATA', `${owner}: cannot fit on zero rows.`)
+  for (let r = 0; r < nRows; r++) {
+    if (!Number.isFinite(y[r]!)) {
+      throw new ScalemlError('INVALID_DATA', `${owner}: y[${r}] is ${y[r]}; labels must be finite numbers.`, [
+        { code: 'invalid_value', path: ['y', r], message: 'not a finite number', received: String(y[r]) },
+      ])
+    }
+  }
+}
+
+function checkWeights(owner: string, weight: Float64Array | undefined, nRows: number): Float64Array {
+  if (weight === undefined) return new Float64Array(0)
+  if (weight.length !== nRows) {
+    throw new ScalemlError('INVALID_INPUT', `${owner}: sampleWeight has ${weight.length} values for ${nRows} rows.`)
+  }
+  for (let r = 0; r < nRows; r++) {
+    if (!(weight[r]! >= 0) || !Number.isFinite(weight[r]!)) {
+      throw new ScalemlError(
+        'INVALID_DATA',
+        `${owner}: sampleWeight[${r}] is ${weight[r]}; weights must be finite and ≥ 0.`,
+        [{ code: 'invalid_value', path: ['sampleWeight', r], message: 'not a finite weight ≥ 0' }],
+      )
+    }
+  }
+  return weight
+}
+
+function resolveClasses(owner: string, y: Float64Array, given: readonly number[] | undefined): number[] {
+  const classes = [...new Set(given ?? y)].sort((a, b) => a - b)
+  if (classes.some((c) => !Number.isFinite(c))) {
+    throw new ScalemlError('INVALID_ARGUMENT', `${owner}: classes must be finite numbers, got [${classes.join(', ')}].`)
+  }
+  if (classes.length < 2) {
+    throw new ScalemlError(
+      'INVALID_DATA',
+      `${owner} needs at least two classes; ${given === undefined ? 'y holds only' : 'classes lists only'} [${classes.join(', ')}]. A one-class target has nothing to learn: check the label column or the split.`,
+      [{ code: 'invalid_value', path: [given === undefined ? 'y' : 'classes'], message: 'fewer than two classes' }],
+    )
+  }
+  return classes
+}
+
+function labelIndices(y: Float64Array, classes: readonly number[], name = 'y'): Float64Array {
+  const index = new Map<number, number>()
+  classes.forEach((c, i) => {
+    index.set(c, i)
+  })
+  const out = new Float64Array(y.length)
+  for (let r = 0; r < y.length; r++) {
+    const k = index.get(y[r]!)
+    if (k === undefined) {
+      throw new ScalemlError(
+        'INVALID_DATA',
+        `${name}[${r}] = ${y[r]} is not one of the classes [${classes.join(', ')}].`,
+        [{ code: 'invalid_value', path: [name, r], message: 'not a known class', received: String(y[r]) }],
+      )
+    }
+    out[r] = k
+  }
+  return out
+}
