@@ -7,6 +7,7 @@
 import { ScalemlError } from '../core/errors.js'
 import type { Field, Schema } from '../data/batch.js'
 import { type DatetimeEncoding, DatetimeParts } from './datetime-parts.js'
+import { FeatureHasher } from './hasher.js'
 import { DEFAULT_MAX_CATEGORIES, OneHotEncoder } from './one-hot-encoder.js'
 import { Pipeline } from './pipeline.js'
 import { StandardScaler } from './standard-scaler.js'
@@ -18,6 +19,11 @@ export interface AutoPipelineOptions {
   readonly maxCategories?: number
   /** Encoding of timestamp features (default 'onehot'). */
   readonly datetimeEncoding?: DatetimeEncoding
+  /**
+   * String columns to hash instead of one-hot encoding, with the number of hashed columns each (scikit-learn's
+   * `FeatureHasher`): for high-cardinality categoricals, where a vocabulary would not fit.
+   */
+  readonly hashed?: ReadonlyMap<string, number>
 }
 
 /**
@@ -47,6 +53,12 @@ export function autoPipeline(schema: Schema, features: readonly string[], option
     if (inputs.some((f) => f.name === name)) {
       throw new ScalemlError('INVALID_ARGUMENT', `Feature "${name}" is listed twice.`)
     }
+    if (options.hashed?.has(name) && field.type !== 'string') {
+      throw new ScalemlError(
+        'INVALID_ARGUMENT',
+        `Feature "${name}" is ${field.type}; only string features can be hashed.`,
+      )
+    }
     inputs.push(field)
     steps.push(stepFor(field, options))
   }
@@ -59,8 +71,11 @@ function stepFor(field: Field, options: AutoPipelineOptions): Transformer {
     case 'int':
     case 'bool':
       return new StandardScaler({ columns: [field.name] })
-    case 'string':
+    case 'string': {
+      const width = options.hashed?.get(field.name)
+      if (width !== undefined) return new FeatureHasher({ column: field.name, nFeatures: width })
       return new OneHotEncoder({ column: field.name, maxCategories: options.maxCategories ?? DEFAULT_MAX_CATEGORIES })
+    }
     case 'timestamp':
       return new DatetimeParts({ column: field.name, encoding: options.datetimeEncoding ?? 'onehot' })
   }

@@ -9,6 +9,7 @@ import { parseRecords } from '../data/records.js'
 import type { AnyEstimator } from '../models/estimator.js'
 import type { Pipeline } from '../preprocess/pipeline.js'
 import type { Manifest } from '../registry/manifest.js'
+import { createFeaturizer, decisionFunctionOn, predictOn, predictProbaOn } from '../train/features.js'
 
 /** A model ready to answer: one registered version, its pipeline and estimator. */
 export interface ServableModel {
@@ -46,18 +47,30 @@ export function predictBody(servable: ServableModel, body: unknown): PredictResp
     const located = issues.map((issue): Issue => ({ ...issue, path: ['instances', ...issue.path] }))
     throw new ScalemlError('INVALID_INPUT', `Invalid instances: ${located.length} problem(s).`, located)
   }
-  const X = servable.pipeline.transform(batch)
   const model = servable.model
-  const predictions: Prediction[] = new Array(X.rows)
+  const predictions: Prediction[] = new Array(batch.length)
+  if (model.task === 'clustering') {
+    const X = servable.pipeline.transform(batch)
+    const distances = model.transform(X)
+    const k = model.nClusters
+    for (let r = 0; r < X.rows; r++) {
+      let best = 0
+      for (let c = 1; c < k; c++) if (distances[r * k + c]! < distances[r * k + best]!) best = c
+      predictions[r] = { cluster: best, distance: distances[r * k + best]! }
+    }
+    return { model: { name: servable.name, version: servable.version }, predictions }
+  }
+  // The same featurizer as training: sparse rows when the model takes them (hashed features stay small).
+  const X = createFeaturizer(servable.pipeline, model).transform(batch)
   if (model.task === 'classification') {
     const classes = model.classes
     const booleanLabel = servable.manifest.target?.kind === 'boolean'
     const show = (cls: number): boolean | number => (booleanLabel ? cls === 1 : cls)
     if (!model.hasProbabilities) {
       // Margin classifiers (hinge, perceptron, passive-aggressive): the label and the raw margin, no probability.
-      const margins = model.decisionFunction(X)
+      const margins = decisionFunctionOn(model, X)
       const k = classes.length
-      for (let r = 0; r < X.rows; r++) {
+      for (let r = 0; r < batch.length; r++) {
         if (k === 2) {
           predictions[r] = { score: margins[r]!, label: show(margins[r]! > 0 ? classes[1]! : classes[0]!) }
           continue
@@ -67,7 +80,7 @@ export function predictBody(servable: ServableModel, body: unknown): PredictResp
         predictions[r] = { score: margins[r * k + best]!, label: show(classes[best]!) }
       }
     } else {
-      const proba = model.predictProba(X)
+      const proba = predictProbaOn(model, X)
       const k = classes.length
       for (let r = 0; r < X.rows; r++) {
         let best = 0
@@ -77,17 +90,9 @@ export function predictBody(servable: ServableModel, body: unknown): PredictResp
         predictions[r] = { probability, label: show(classes[best]!) }
       }
     }
-  } else if (model.task === 'clustering') {
-    const distances = model.transform(X)
-    const k = model.nClusters
-    for (let r = 0; r < X.rows; r++) {
-      let best = 0
-      for (let c = 1; c < k; c++) if (distances[r * k + c]! < distances[r * k + best]!) best = c
-      predictions[r] = { cluster: best, distance: distances[r * k + best]! }
-    }
   } else {
-    const values = model.predict(X)
-    for (let r = 0; r < X.rows; r++) predictions[r] = { value: values[r]! }
+    const values = predictOn(model, X)
+    for (let r = 0; r < batch.length; r++) predictions[r] = { value: values[r]! }
   }
   return { model: { name: servable.name, version: servable.version }, predictions }
 }

@@ -9,6 +9,8 @@ import { ConfusionMatrix } from '../metrics/confusion-matrix.js'
 import { ClassificationMetrics, RegressionMetrics } from '../metrics/evaluate.js'
 import type { AnyEstimator, Clusterer } from '../models/estimator.js'
 import type { Pipeline } from '../preprocess/pipeline.js'
+import { classScores } from './evaluate.js'
+import { createFeaturizer, predictOn } from './features.js'
 import { extractLabels } from './labels.js'
 import type { ProgressListener } from './progress.js'
 import { resolveTarget, TARGET_COLUMN } from './target.js'
@@ -56,7 +58,7 @@ export async function evaluateOnData(options: EvaluateOnDataOptions): Promise<Ev
     batchSize: options.batchSize ?? 65_536,
   })
   let rows = 0
-  let buffer: Float32Array = new Float32Array(0)
+  const featurizer = createFeaturizer(pipeline, model)
   try {
     if (model.task === 'classification') {
       const classes = model.classes
@@ -66,11 +68,9 @@ export async function evaluateOnData(options: EvaluateOnDataOptions): Promise<Ev
       for await (const raw of source) {
         const { batch, y } = extractLabels(raw, TARGET_COLUMN)
         if (batch.length === 0) continue
-        const X = pipeline.transform(batch, buffer)
-        if (X.data.buffer !== buffer.buffer) buffer = X.data
-        const proba = model.predictProba(X)
-        metrics.update(y, proba)
-        const predicted = model.predict(X)
+        const X = featurizer.transform(batch)
+        metrics.update(y, classScores(model, X).proba)
+        const predicted = predictOn(model, X)
         const trueIndex = new Float64Array(y.length)
         const predictedIndex = new Float64Array(y.length)
         for (let i = 0; i < y.length; i++) {
@@ -91,12 +91,14 @@ export async function evaluateOnData(options: EvaluateOnDataOptions): Promise<Ev
       if (rows === 0)
         throw new ScalemlError('EMPTY_SOURCE', `No row of ${options.data} has a non-null '${target.expression}'.`)
       const { auc, aucMaxError, logLoss, accuracy } = metrics.value()
+      // Margin classifiers are scored on the logistic of their margins: AUC and accuracy are exact, log-loss is not.
+      const probabilistic = model.hasProbabilities
       const k = Math.max(2, classes.length)
       const counts = confusion.value()
       return {
         task: 'classification',
         rows,
-        metrics: { auc, aucMaxError, logLoss, accuracy },
+        metrics: probabilistic ? { auc, aucMaxError, logLoss, accuracy } : { auc, aucMaxError, accuracy },
         confusionMatrix: {
           classes,
           counts: Array.from({ length: k }, (_, t) => Array.from(counts.subarray(t * k, t * k + k))),
@@ -107,9 +109,7 @@ export async function evaluateOnData(options: EvaluateOnDataOptions): Promise<Ev
     for await (const raw of source) {
       const { batch, y } = extractLabels(raw, TARGET_COLUMN)
       if (batch.length === 0) continue
-      const X = pipeline.transform(batch, buffer)
-      if (X.data.buffer !== buffer.buffer) buffer = X.data
-      metrics.update(y, model.predict(X))
+      metrics.update(y, predictOn(model, featurizer.transform(batch)))
       rows += batch.length
       options.onProgress?.({ phase: 'evaluate', rows })
     }

@@ -3,13 +3,12 @@
  * and the training holdout use, and the per-epoch validation score of early stopping.
  * @module
  */
-import { isScalemlError } from '../core/errors.js'
-import type { DenseMatrix } from '../core/matrix.js'
 import type { Batch } from '../data/batch.js'
 import { ClassificationMetrics, RegressionMetrics } from '../metrics/evaluate.js'
 import type { Classifier, SupervisedEstimator } from '../models/estimator.js'
 import type { Pipeline } from '../preprocess/pipeline.js'
 import { checkFiniteFeatures, checkLabelsIn } from './checks.js'
+import { createFeaturizer, decisionFunctionOn, type Features, predictOn, predictProbaOn } from './features.js'
 import { extractLabels } from './labels.js'
 import type { ProgressListener } from './progress.js'
 
@@ -47,14 +46,12 @@ export async function evaluateStream(
   options: EvaluateStreamOptions,
 ): Promise<EvaluateStreamResult> {
   let rows = 0
-  let buffer: Float32Array = new Float32Array(0)
-  const features = (batch: Batch): DenseMatrix => {
+  const featurizer = createFeaturizer(pipeline, model)
+  const features = (batch: Batch): Features => {
     if (options.finiteColumns !== undefined && options.finiteColumns.length > 0) {
       checkFiniteFeatures(batch, options.finiteColumns, options.label ?? 'the data')
     }
-    const X = pipeline.transform(batch, buffer)
-    if (X.data.buffer !== buffer.buffer) buffer = X.data
-    return X
+    return featurizer.transform(batch)
   }
   if (model.task === 'classification') {
     const metrics = new ClassificationMetrics({ classes: model.classes })
@@ -81,7 +78,7 @@ export async function evaluateStream(
   for await (const raw of batches) {
     const { batch, y } = extractLabels(raw, options.targetColumn)
     if (batch.length === 0) continue
-    metrics.update(y, model.predict(features(batch)))
+    metrics.update(y, predictOn(model, features(batch)))
     rows += batch.length
     options.onProgress?.({ phase: 'evaluate', rows, totalRows: options.totalRows })
   }
@@ -95,13 +92,9 @@ export async function evaluateStream(
  * INVALID_ARGUMENT), the logistic function of each output's margin: not probabilities, but in the same order and
  * on the same side of 0.5, which is all AUC and accuracy read.
  */
-export function classScores(model: Classifier, X: DenseMatrix): { proba: Float64Array; calibrated: boolean } {
-  try {
-    return { proba: model.predictProba(X), calibrated: true }
-  } catch (error) {
-    if (!isScalemlError(error, 'INVALID_ARGUMENT')) throw error
-  }
-  const margins = model.decisionFunction(X)
+export function classScores(model: Classifier, X: Features): { proba: Float64Array; calibrated: boolean } {
+  if (model.hasProbabilities) return { proba: predictProbaOn(model, X), calibrated: true }
+  const margins = decisionFunctionOn(model, X)
   const proba = new Float64Array(margins.length)
   for (let i = 0; i < margins.length; i++) proba[i] = 1 / (1 + Math.exp(-margins[i]!))
   return { proba, calibrated: false }

@@ -35,6 +35,7 @@ import {
   updateEarlyStopping,
 } from './early-stopping.js'
 import { classScores, evaluateStream } from './evaluate.js'
+import { createFeaturizer, type Features, partialFitOn, predictOn } from './features.js'
 import { extractLabels } from './labels.js'
 import type { EpochSummary, ProgressListener } from './progress.js'
 import { epochBatches, ROW_INDEX_COLUMN, type RowFilter, scanRows, type TrainingRows } from './rows.js'
@@ -49,6 +50,8 @@ export interface TrainJobOptions {
   readonly target: string
   /** Feature columns; default: every column the target does not read. */
   readonly features?: readonly string[]
+  /** String features to hash into this many columns instead of one-hot encoding (`--hash origin:2^18`). */
+  readonly hash?: ReadonlyMap<string, number>
   /** Model name from the catalog; default: `sgd-classifier` for boolean targets, `sgd-regressor` otherwise. */
   readonly model?: string
   /** Hyperparameters (already parsed). */
@@ -375,7 +378,7 @@ export async function trainJob(options: TrainJobOptions): Promise<TrainJobResult
       trainingLoss = checkpoint.trainingLoss
       scores.push(...checkpoint.scores)
     } else {
-      pipeline = autoPipeline(sourceSchema, features)
+      pipeline = autoPipeline(sourceSchema, features, options.hash ? { hashed: options.hash } : {})
       // Pass 1: preprocessing statistics and the label values, in one streaming read in file order.
       trainRows = 0
       for await (const batch of scanRows(data, trainKeep)) {
@@ -451,7 +454,14 @@ export async function trainJob(options: TrainJobOptions): Promise<TrainJobResult
     let stopped = position.stopped
     let sinceCheckpoint = 0
     let scoringSeconds = 0
-    let buffer: Float32Array = new Float32Array(0)
+    const featurizer = createFeaturizer(pipeline, model)
+    const denseBytes = batchSize * pipeline.nFeatures * 4
+    if (!featurizer.sparse && denseBytes > DENSE_BATCH_LIMIT_BYTES) {
+      throw new ScalemlError(
+        'INVALID_ARGUMENT',
+        `${modelKind} takes dense rows only, and ${pipeline.nFeatures.toLocaleString('en-US')} features × ${batchSize.toLocaleString('en-US')} rows would need ${(denseBytes / 2 ** 30).toFixed(1)} GiB per batch; lower --batch-size, hash into fewer columns, or use a model that takes sparse rows (sgd-classifier, sgd-regressor, perceptron, passive-aggressive-*).`,
+      )
+    }
     const trackLoss = rule !== undefined && scoring === undefined
     const fitOptions = classes ? { classes, ...(labelCounts.size > 0 ? { classCounts: labelCounts } : {}) } : {}
     for (let epoch = position.epoch; epoch <= epochs && !stopped; epoch++) {
@@ -468,11 +478,9 @@ export async function trainJob(options: TrainJobOptions): Promise<TrainJobResult
       }
       for await (const planned of epochBatches(data, trainKeep, plan)) {
         const { batch, y } = extractLabels(planned.batch, TARGET_COLUMN)
-        const X = pipeline.transform(batch, buffer)
-        if (X.data.buffer !== buffer.buffer) buffer = X.data
+        const X = featurizer.transform(batch)
         if (trackLoss && model.isFitted) trainingLoss = addLoss(trainingLoss, model, X, y)
-        if (model.task === 'classification') model.partialFit(X, y, fitOptions)
-        else model.partialFit(X, y)
+        partialFitOn(model, X, y, fitOptions)
         rowsInEpoch += batch.length
         options.onProgress?.({ phase: 'train', epoch, epochs, rows: rowsInEpoch, totalRows: trainRows })
         if (loop.checkpointEvery > 0 && ++sinceCheckpoint >= loop.checkpointEvery) {
@@ -625,12 +633,7 @@ function both(a: RowFilter | undefined, b: RowFilter | undefined): RowFilter | u
  * just before its update): log loss for classifiers with probabilities, the error rate for the others, the squared
  * error for regressors.
  */
-function addLoss(
-  into: LossAccumulator,
-  model: SupervisedEstimator,
-  X: Parameters<SupervisedEstimator['predict']>[0],
-  y: Float64Array,
-): LossAccumulator {
+function addLoss(into: LossAccumulator, model: SupervisedEstimator, X: Features, y: Float64Array): LossAccumulator {
   let sum = into.sum
   if (model.task === 'classification') {
     const { proba, calibrated } = classScores(model, X)
@@ -642,11 +645,11 @@ function addLoss(
         sum -= Math.log(Math.min(Math.max(p, 1e-15), 1))
       }
     } else {
-      const predicted = model.predict(X)
+      const predicted = predictOn(model, X)
       for (let i = 0; i < y.length; i++) if (predicted[i] !== y[i]) sum += 1
     }
   } else {
-    const predicted = model.predict(X)
+    const predicted = predictOn(model, X)
     for (let i = 0; i < y.length; i++) {
       const d = predicted[i]! - y[i]!
       sum += d * d
@@ -717,6 +720,8 @@ async function planSplit(
 }
 
 const MAX_CLASSES = 1000
+/** The largest dense feature block one batch may need (models without sparse input). */
+const DENSE_BATCH_LIMIT_BYTES = 2 ** 30
 
 function collectLabels(y: Float64Array, into: Map<number, number>, expression: string): void {
   for (let i = 0; i < y.length; i++) {

@@ -146,6 +146,30 @@ describe('scaleml train', () => {
     expect(noTarget.stderr).toMatch(/--target is required/)
   })
 
+  it('hashes a high-cardinality string feature with --hash column:2^k', async () => {
+    const run = await train([
+      '--features',
+      'date,distance,origin,destination',
+      '--hash',
+      'origin:2^12',
+      '--register',
+      'hashed',
+    ])
+    expect(run.code, run.stderr).toBe(0)
+    const out = JSON.parse(run.stdout)
+    expect(out.metrics.auc).toBeGreaterThan(0.6)
+    const show = await runCli(['models', 'show', `hashed:${out.model.version}`, '--home', home, '--json'])
+    const steps = JSON.parse(show.stdout).pipeline.steps as { kind: string; column?: string; nFeatures?: number }[]
+    expect(steps.find((s) => s.column === 'origin')).toMatchObject({ kind: 'feature-hasher', nFeatures: 4096 })
+    expect(steps.find((s) => s.column === 'destination')).toMatchObject({ kind: 'one-hot' })
+    const bad = await train(['--hash', 'origin:2^40'])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toMatch(/--hash expects <column>:<n>.*got 'origin:2\^40'/)
+    const notString = await train(['--features', 'distance,origin', '--hash', 'distance:64'])
+    expect(notString.code).toBe(2)
+    expect(notString.stderr).toMatch(/"distance" is int; only string features can be hashed/)
+  })
+
   it('inspects data in one pass', async () => {
     const run = await runCli(['data', 'inspect', data, '--json'])
     expect(run.code, run.stderr).toBe(0)

@@ -21,6 +21,7 @@ interface TrainFlags {
   features?: string
   model?: string
   param: string[]
+  hash: string[]
   epochs: string
   batchSize: string
   holdout?: string
@@ -54,6 +55,12 @@ export function registerTrainCommand(program: Command): void {
     )
     .option('--features <a,b,c>', 'feature columns (default: every column the target does not read)')
     .option('--model <name>', `model: ${Object.keys(MODEL_CATALOG).join(' | ')} (default: by target type)`)
+    .option(
+      '--hash <column:n>',
+      'hash a string feature into n columns (a number or 2^k) instead of one-hot encoding it, repeatable; e.g. origin:2^18',
+      collect,
+      [],
+    )
     .option('--param <key=value>', 'hyperparameter, repeatable (camelCase or snake_case keys)', collect, [])
     .option('--epochs <n>', 'passes over the training data', '1')
     .option('--batch-size <n>', 'rows per batch (memory is proportional to it)', '65536')
@@ -142,6 +149,7 @@ export function registerTrainCommand(program: Command): void {
             : {}),
           ...(modelName ? { model: modelName } : {}),
           paramAssignments: flags.param,
+          ...(flags.hash.length > 0 ? { hash: parseHashFlags(flags.hash) } : {}),
           epochs: parseInteger('--epochs', flags.epochs),
           batchSize: parseInteger('--batch-size', flags.batchSize),
           ...(flags.holdout ? { holdout: flags.holdout } : {}),
@@ -314,4 +322,24 @@ async function trainClusterer(flags: TrainFlags, modelName: string): Promise<voi
   process.stdout.write(
     `trained on ${formatNumber(summary.rows)} rows × ${summary.epochs} epoch(s) in ${summary.seconds.toFixed(1)} s; ${result.holdout ? `holdout (${formatNumber(summary.holdoutRows)} rows)` : 'training rows'}: ${m}\n`,
   )
+}
+
+/** `origin:2^18` / `origin:4096` → column → hashed width. */
+export function parseHashFlags(values: readonly string[]): Map<string, number> {
+  const out = new Map<string, number>()
+  for (const value of values) {
+    const colon = value.lastIndexOf(':')
+    const column = value.slice(0, colon)
+    const text = value.slice(colon + 1).trim()
+    const power = /^2\^(\d{1,2})$/.exec(text)
+    const width = power ? 2 ** Number(power[1]) : /^\d+$/.test(text) ? Number(text) : Number.NaN
+    if (colon <= 0 || !Number.isInteger(width) || width < 1 || width > 2 ** 31 - 1) {
+      throw new ScalemlError(
+        'INVALID_ARGUMENT',
+        `--hash expects <column>:<n> with n a whole number or 2^k up to 2^31-1 (e.g. origin:2^18); got '${value}'.`,
+      )
+    }
+    out.set(column, width)
+  }
+  return out
 }

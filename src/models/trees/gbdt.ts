@@ -395,7 +395,10 @@ abstract class GbdtBase<P extends GbdtCommonParams> {
     const importance = (v: unknown, name: string): Float64Array => {
       const a = v instanceof Float64Array ? v : Array.isArray(v) ? Float64Array.from(v as number[]) : undefined
       if (a === undefined || a.length !== ensemble.nFeatures) {
-        throw new ScalemlError('ARTIFACT_INVALID', `Invalid ${this.kind} state: ${name} must hold one number a feature.`)
+        throw new ScalemlError(
+          'ARTIFACT_INVALID',
+          `Invalid ${this.kind} state: ${name} must hold one number a feature.`,
+        )
       }
       return a.slice()
     }
@@ -675,8 +678,7 @@ function boost(params: GbdtCommonParams, binned: BinnedData, problem: Problem, o
   }
   const grower = new TreeGrower(binned, 1, settings)
   const evalData = options.evalData
-  const evalMargin =
-    evalData === undefined ? new Float64Array(0) : new Float64Array(evalData.binned.nRows * K).fill(0)
+  const evalMargin = evalData === undefined ? new Float64Array(0) : new Float64Array(evalData.binned.nRows * K).fill(0)
   if (evalData !== undefined) {
     for (let r = 0; r < evalData.binned.nRows; r++) for (let k = 0; k < K; k++) evalMargin[r * K + k] = base[k]!
   }

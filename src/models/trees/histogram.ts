@@ -13,9 +13,9 @@ import type { BinnedData } from './binning.js'
 import {
   buildHistogramAllRows,
   buildHistogramMulti,
-  buildHistogramOrdered,
-  gatherGradients,
+  buildHistogramRows,
   subtractHistogram,
+  transposeBins,
 } from './kernels/histogram.js'
 
 /** Doubles per slot for `nGradients` gradients: the gradients, the hessian, the count. */
@@ -71,32 +71,42 @@ export interface NodeRows {
 }
 
 /**
- * Fills node histograms from binned data. Owns the ordered-gradient scratch (as long as the data) so building
- * allocates nothing.
+ * Fills node histograms from binned data. Single-gradient histograms read a row-major copy of the bins that the
+ * builder makes once (as large as the binned data: 1 byte per feature per row), because gathering a sparse node's
+ * rows from one cache line per row beats one per feature (measured ≈ 20% faster on dense nodes, ≈ 4× on sparse
+ * ones). Building allocates nothing.
  *
  * @example
- * const builder = new HistogramBuilder(binned, 1)
+ * const builder = new HistogramBuilder(binned, { nGradients: 1, withCounts: true })
  * const hist = builder.pool.acquire()
- * builder.build({ rows, start: 0, end: rows.length }, grad, hess, features, features.length, hist)
+ * builder.build({ rows, start: 0, end: rows.length }, { grad, hess }, { features, nSelected }, hist)
  */
 export class HistogramBuilder {
   readonly binned: BinnedData
   readonly nGradients: number
   readonly stride: number
+  /** False when the count slots are not filled (the split search then relies on hessians alone). */
+  readonly withCounts: boolean
   readonly pool: HistogramPool
-  readonly #orderedGrad: Float32Array
-  readonly #orderedHess: Float32Array
+  readonly #rowBins: Uint8Array
+  readonly #slotBase: Int32Array
+  readonly #scratch: Float64Array
 
-  constructor(binned: BinnedData, nGradients: number) {
+  constructor(binned: BinnedData, options: { readonly nGradients: number; readonly withCounts: boolean }) {
+    const { nGradients, withCounts } = options
     if (!Number.isInteger(nGradients) || nGradients < 1) {
       throw new ScalemlError('INVALID_ARGUMENT', `nGradients must be a positive integer, got ${nGradients}.`)
     }
     this.binned = binned
     this.nGradients = nGradients
     this.stride = histogramStride(nGradients)
+    this.withCounts = withCounts || nGradients > 1
     this.pool = new HistogramPool(binned.mapper.totalBins * this.stride)
-    this.#orderedGrad = new Float32Array(nGradients === 1 ? binned.nRows : 0)
-    this.#orderedHess = new Float32Array(nGradients === 1 ? binned.nRows : 0)
+    const nFeatures = binned.mapper.nFeatures
+    this.#rowBins = new Uint8Array(nGradients === 1 ? binned.nRows * nFeatures : 0)
+    if (nGradients === 1) transposeBins(binned.bins, binned.nRows, nFeatures, this.#rowBins)
+    this.#slotBase = Int32Array.from(binned.mapper.histogramOffsets.subarray(0, nFeatures), (o) => o * this.stride)
+    this.#scratch = new Float64Array(nGradients === 1 ? this.pool.length : 0)
   }
 
   /**
@@ -110,17 +120,13 @@ export class HistogramBuilder {
     hist: Float64Array,
   ): void {
     const { bins, nRows, mapper } = this.binned
-    const offsets = mapper.histogramOffsets
     const { rows, start, end } = node
     const { grad, hess } = gradients
     const { features, nSelected } = selection
+    const nFeatures = mapper.nFeatures
     if (this.nGradients > 1) {
-      buildHistogramMulti(bins, nRows, features, nSelected, offsets, rows, start, end, grad, this.nGradients, hess, hist)
-    } else if (node.allRows === true) {
-      buildHistogramAllRows(bins, nRows, features, nSelected, offsets, grad, hess, hist)
-    } else {
-      gatherGradients(rows, start, end, grad, hess, this.#orderedGrad, this.#orderedHess)
-      buildHistogramOrdered(
+      const offsets = mapper.histogramOffsets
+      buildHistogramMulti(
         bins,
         nRows,
         features,
@@ -129,10 +135,33 @@ export class HistogramBuilder {
         rows,
         start,
         end,
-        this.#orderedGrad,
-        this.#orderedHess,
+        grad,
+        this.nGradients,
+        hess,
         hist,
       )
+    } else if (node.allRows === true) {
+      const slots = this.#slotBase
+      const scratch = this.#scratch
+      const counts = this.withCounts
+      buildHistogramAllRows(
+        this.#rowBins,
+        nFeatures,
+        slots,
+        features,
+        nSelected,
+        nRows,
+        grad,
+        hess,
+        hist,
+        scratch,
+        counts,
+      )
+    } else {
+      const rowBins = this.#rowBins
+      const slots = this.#slotBase
+      const counts = this.withCounts
+      buildHistogramRows(rowBins, nFeatures, slots, features, nSelected, rows, start, end, grad, hess, hist, counts)
     }
   }
 

@@ -137,7 +137,7 @@ export function leafWeight(stats: NodeStats, c: number, lambda: number): number 
  * Finds the best split of a node over given features. Reuse one finder per tree grower.
  *
  * @example
- * const finder = new SplitFinder(mapper, 1, settings)
+ * const finder = new SplitFinder(mapper, { nGradients: 1, withCounts: true }, settings)
  * finder.find(hist, totals, features, nFeatures, best)
  * if (best.found) split(best)
  */
@@ -145,6 +145,7 @@ export class SplitFinder {
   readonly #mapper: BinMapper
   readonly #settings: SplitSettings
   readonly #nGradients: number
+  readonly #withCounts: boolean
   readonly #stride: number
   readonly #acc: NodeStats
   readonly #other: NodeStats
@@ -154,10 +155,21 @@ export class SplitFinder {
   readonly #order = new Int32Array(256)
   readonly #keys = new Float64Array(256)
 
-  constructor(mapper: BinMapper, nGradients: number, settings: SplitSettings) {
+  /**
+   * `layout.withCounts` says whether histograms fill their count slots; without them, row-count checks are skipped
+   * and "has rows" means "has hessian" (the caller guarantees `minSamplesLeaf ≤ 1` and `minChildWeight > 0`, so a
+   * child that passes the hessian check is never empty).
+   */
+  constructor(
+    mapper: BinMapper,
+    layout: { readonly nGradients: number; readonly withCounts: boolean },
+    settings: SplitSettings,
+  ) {
+    const { nGradients, withCounts } = layout
     this.#mapper = mapper
     this.#settings = settings
     this.#nGradients = nGradients
+    this.#withCounts = withCounts
     this.#stride = nGradients + 2
     this.#acc = new NodeStats(nGradients)
     this.#other = new NodeStats(nGradients)
@@ -181,6 +193,11 @@ export class SplitFinder {
     }
   }
 
+  /** True when `stats` covers at least one row. */
+  #present(stats: NodeStats): boolean {
+    return this.#withCounts ? stats.count > 0 : stats.hess > 0
+  }
+
   #load(hist: Float64Array, slot: number, into: NodeStats): void {
     const k = slot * this.#stride
     for (let c = 0; c < this.#nGradients; c++) into.grad[c] = hist[k + c]!
@@ -200,9 +217,11 @@ export class SplitFinder {
     const st = this.#settings
     const right = this.#trialRight
     right.setDifference(totals, left)
-    if (left.count < st.minSamplesLeaf || right.count < st.minSamplesLeaf) return Number.NEGATIVE_INFINITY
     if (left.hess < st.minChildWeight || right.hess < st.minChildWeight) return Number.NEGATIVE_INFINITY
-    if (left.count === 0 || right.count === 0) return Number.NEGATIVE_INFINITY
+    if (this.#withCounts) {
+      if (left.count < st.minSamplesLeaf || right.count < st.minSamplesLeaf) return Number.NEGATIVE_INFINITY
+      if (left.count === 0 || right.count === 0) return Number.NEGATIVE_INFINITY
+    }
     const gain =
       0.5 * (leafScore(left.grad, left.hess, st.lambda) + leafScore(right.grad, right.hess, st.lambda) - parentScore) -
       st.gamma
@@ -214,7 +233,7 @@ export class SplitFinder {
     const first = this.#mapper.histogramOffsets[f]!
     const missing = this.#missing
     this.#load(hist, first + fb.missingBin, missing)
-    const hasMissing = missing.count > 0
+    const hasMissing = this.#present(missing)
     const acc = this.#acc
     acc.grad.fill(0)
     acc.hess = 0
@@ -222,7 +241,7 @@ export class SplitFinder {
     const trial = this.#trial
     for (let j = 0; j < fb.nBins; j++) {
       this.#add(hist, first + j, acc)
-      if (acc.count === 0) continue
+      if (!this.#present(acc)) continue
       const last = j === fb.nBins - 1
       if (!last || hasMissing) {
         const gain = this.#gain(acc, totals, parentScore)
@@ -250,7 +269,7 @@ export class SplitFinder {
     const first = this.#mapper.histogramOffsets[f]!
     const missing = this.#missing
     this.#load(hist, first + fb.missingBin, missing)
-    const hasMissing = missing.count > 0
+    const hasMissing = this.#present(missing)
     const order = this.#order
     const keys = this.#keys
     // Sort key channel: the gradient with the largest total magnitude (the only one for a single-output tree).
@@ -262,7 +281,7 @@ export class SplitFinder {
     let m = 0
     for (let b = 0; b < fb.otherBin; b++) {
       const k = (first + b) * stride
-      if (hist[k + this.#nGradients + 1]! > 0) {
+      if (this.#withCounts ? hist[k + this.#nGradients + 1]! > 0 : hist[k + this.#nGradients]! > 0) {
         order[m] = b
         keys[b] = hist[k + channel]! / (hist[k + this.#nGradients]! + st.lambda)
         m++

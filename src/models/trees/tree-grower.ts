@@ -19,8 +19,8 @@ import type { Random } from '../../core/random.js'
 import type { BinnedData } from './binning.js'
 import { HistogramBuilder } from './histogram.js'
 import { partitionRows } from './kernels/histogram.js'
-import type { TreeSpec } from './tree-ensemble.js'
 import { leafWeight, NodeStats, SplitCandidate, SplitFinder, type SplitSettings } from './split-finder.js'
+import type { TreeSpec } from './tree-ensemble.js'
 
 /** Growth settings on top of the split settings. */
 export interface GrowerSettings extends SplitSettings {
@@ -104,8 +104,11 @@ export class TreeGrower {
     this.binned = binned
     this.nGradients = nGradients
     this.settings = settings
-    this.#histograms = new HistogramBuilder(binned, nGradients)
-    this.#finder = new SplitFinder(binned.mapper, nGradients, settings)
+    // Row counts are only needed to enforce minSamplesLeaf > 1, or to tell empty children apart when hessians can
+    // be 0; otherwise the kernels skip a third of their writes.
+    const withCounts = nGradients > 1 || settings.minSamplesLeaf > 1 || !(settings.minChildWeight > 0)
+    this.#histograms = new HistogramBuilder(binned, { nGradients, withCounts })
+    this.#finder = new SplitFinder(binned.mapper, { nGradients, withCounts }, settings)
     this.#scratch = new Uint32Array(binned.nRows)
   }
 
@@ -145,7 +148,7 @@ export class TreeGrower {
       const h = hist[node]!
       const splittable =
         (st.maxDepth === null || depth < st.maxDepth) &&
-        stats.count >= 2 * Math.max(st.minSamplesLeaf, 1) &&
+        tree.count[node]! >= 2 * Math.max(st.minSamplesLeaf, 1) &&
         stats.hess >= 2 * st.minChildWeight
       if (splittable) {
         const c = this.#candidates.pop() ?? new SplitCandidate(K)
@@ -343,7 +346,8 @@ class TreeBuffers {
     this.end[i] = end
     this.#depth[i] = depth
     this.hess[i] = stats.hess
-    this.count[i] = stats.count
+    // The partition's row count, exact whether or not the histograms count rows.
+    this.count[i] = end - start
     for (let c = 0; c < this.#K; c++) this.grad[i * this.#K + c] = stats.grad[c]!
     this.n = i + 1
     return i

@@ -18,15 +18,18 @@ export function transposeBins(bins: Uint8Array, nRows: number, nFeatures: number
 }
 
 /**
- * Adds rows `rows[start, end)` to `hist` (stride 3: gradient, hessian, count) for every feature, reading row-major
- * bins (`rowBins[r * nFeatures + f]`): one cache line brings all of a row's bins, which matters once a node's rows
- * are sparse in the data. `slotBase[f]` is `3 ×` feature `f`'s first slot. With `withCounts` false the count slots
- * are left alone (callers that need no row counts save a third of the writes).
+ * Adds rows `rows[start, end)` to `hist` (stride 3: gradient, hessian, count) for the features
+ * `features[0, nSelected)`, reading row-major bins (`rowBins[r * nFeatures + f]`): one cache line brings all of a
+ * row's bins, which matters once a node's rows are sparse in the data, and each row's gradient is read once.
+ * `slotBase[f]` is `3 ×` feature `f`'s first slot. With `withCounts` false the count slots are left alone (callers
+ * that need no row counts save a third of the writes).
  */
 export function buildHistogramRows(
   rowBins: Uint8Array,
   nFeatures: number,
   slotBase: Int32Array,
+  features: Int32Array,
+  nSelected: number,
   rows: Uint32Array,
   start: number,
   end: number,
@@ -40,8 +43,10 @@ export function buildHistogramRows(
       const r = rows[i]!
       const g = grad[r]!
       const h = hess[r]!
-      for (let f = 0, b = r * nFeatures; f < nFeatures; f++, b++) {
-        const k = slotBase[f]! + rowBins[b]! * 3
+      const b = r * nFeatures
+      for (let s = 0; s < nSelected; s++) {
+        const f = features[s]!
+        const k = slotBase[f]! + rowBins[b + f]! * 3
         hist[k] = hist[k]! + g
         hist[k + 1] = hist[k + 1]! + h
         hist[k + 2] = hist[k + 2]! + 1
@@ -53,30 +58,76 @@ export function buildHistogramRows(
     const r = rows[i]!
     const g = grad[r]!
     const h = hess[r]!
-    for (let f = 0, b = r * nFeatures; f < nFeatures; f++, b++) {
-      const k = slotBase[f]! + rowBins[b]! * 3
+    const b = r * nFeatures
+    for (let s = 0; s < nSelected; s++) {
+      const f = features[s]!
+      const k = slotBase[f]! + rowBins[b + f]! * 3
       hist[k] = hist[k]! + g
       hist[k + 1] = hist[k + 1]! + h
     }
   }
 }
 
-/** As {@link buildHistogramRows} over every row `0 … nRows − 1` (a root over all rows: no row index). */
+/**
+ * As {@link buildHistogramRows} over every row `0 … nRows − 1` in order (a root over all rows: no row index).
+ *
+ * The common case, every feature selected and no counts, alternates rows between `hist` and `scratch` (same length;
+ * overwritten) and sums them at the end. Why: rows often arrive sorted by time, so neighbouring rows share bins
+ * (hour, day, month) and each addition would wait for the previous one to the same slot; two accumulators halve
+ * those chains (measured 6.4 → 4.5 ns per update on flights-3m). On gathered subsets of rows the memory gather
+ * dominates and two accumulators do not pay, so {@link buildHistogramRows} has one.
+ */
 export function buildHistogramAllRows(
   rowBins: Uint8Array,
   nFeatures: number,
   slotBase: Int32Array,
+  features: Int32Array,
+  nSelected: number,
   nRows: number,
   grad: Float32Array,
   hess: Float32Array,
   hist: Float64Array,
+  scratch: Float64Array,
   withCounts: boolean,
 ): void {
-  for (let r = 0, b = 0; r < nRows; r++) {
+  if (nSelected === nFeatures && !withCounts && scratch.length === hist.length) {
+    scratch.fill(0)
+    let r = 0
+    for (; r + 1 < nRows; r += 2) {
+      const g0 = grad[r]!
+      const h0 = hess[r]!
+      const g1 = grad[r + 1]!
+      const h1 = hess[r + 1]!
+      const b0 = r * nFeatures
+      const b1 = b0 + nFeatures
+      for (let f = 0; f < nFeatures; f++) {
+        const base = slotBase[f]!
+        const k0 = base + rowBins[b0 + f]! * 3
+        const k1 = base + rowBins[b1 + f]! * 3
+        hist[k0] = hist[k0]! + g0
+        hist[k0 + 1] = hist[k0 + 1]! + h0
+        scratch[k1] = scratch[k1]! + g1
+        scratch[k1 + 1] = scratch[k1 + 1]! + h1
+      }
+    }
+    if (r < nRows) {
+      const b0 = r * nFeatures
+      for (let f = 0; f < nFeatures; f++) {
+        const k = slotBase[f]! + rowBins[b0 + f]! * 3
+        hist[k] = hist[k]! + grad[r]!
+        hist[k + 1] = hist[k + 1]! + hess[r]!
+      }
+    }
+    for (let k = 0; k < hist.length; k++) hist[k] = hist[k]! + scratch[k]!
+    return
+  }
+  for (let r = 0; r < nRows; r++) {
     const g = grad[r]!
     const h = hess[r]!
-    for (let f = 0; f < nFeatures; f++, b++) {
-      const k = slotBase[f]! + rowBins[b]! * 3
+    const b = r * nFeatures
+    for (let s = 0; s < nSelected; s++) {
+      const f = features[s]!
+      const k = slotBase[f]! + rowBins[b + f]! * 3
       hist[k] = hist[k]! + g
       hist[k + 1] = hist[k + 1]! + h
       if (withCounts) hist[k + 2] = hist[k + 2]! + 1
@@ -129,6 +180,9 @@ export function subtractHistogram(parent: Float64Array, child: Float64Array, fro
  * Stable partition of `rows[start, end)` by the bin of each row in `column` (a feature's column of the binned data,
  * `bins[f * nRows …]`): rows whose bin `b` has `goesLeft[b] === 1` keep their order at the front, the others keep
  * theirs at the back (through `scratch`). Returns the first index of the right part.
+ *
+ * Branch-free: each row is written to both destinations and only the cursors move by the routing bit, because which
+ * side a row goes is unpredictable and a mispredicted branch per row cost more than the extra store.
  */
 export function partitionRows(
   rows: Uint32Array,
@@ -144,8 +198,12 @@ export function partitionRows(
   let nRight = 0
   for (let i = start; i < end; i++) {
     const r = rows[i]!
-    if (goesLeft[goesLeftOffset + bins[columnStart + r]!] === 1) rows[l++] = r
-    else scratch[nRight++] = r
+    const left = goesLeft[goesLeftOffset + bins[columnStart + r]!]!
+    // l ≤ i, so this store never overwrites a row not yet read.
+    rows[l] = r
+    scratch[nRight] = r
+    l += left
+    nRight += 1 - left
   }
   for (let j = 0; j < nRight; j++) rows[l + j] = scratch[j]!
   return l
