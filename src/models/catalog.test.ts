@@ -16,6 +16,8 @@ describe('model catalog', () => {
       'multinomial-nb',
       'bernoulli-nb',
       'minibatch-kmeans',
+      'tree-ensemble-classifier',
+      'tree-ensemble-regressor',
     ])
     expect(MODEL_CATALOG['minibatch-kmeans'].task).toBe('clustering')
     expect(MODEL_CATALOG['gaussian-nb'].task).toBe('classification')

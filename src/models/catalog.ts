@@ -11,6 +11,21 @@ import { CLUSTER_CATALOG_ENTRIES } from './cluster/catalog-entries.js'
 import type { AnyEstimator, Classifier, EstimatorJSON, Regressor, SupervisedEstimator } from './estimator.js'
 import { LINEAR_EXTRA_CATALOG_ENTRIES } from './linear/catalog-entries.js'
 import {
+  TREE_ENSEMBLE_CATALOG_ENTRIES,
+  TREE_ENSEMBLE_CLASSIFIER_KIND,
+  TREE_ENSEMBLE_REGRESSOR_KIND,
+} from './trees/tree-ensemble-model.js'
+
+/** Imported tree ensembles: loadable and servable, not trainable. */
+const TREE_ENSEMBLE_ENTRIES = {
+  [TREE_ENSEMBLE_CLASSIFIER_KIND]: {
+    ...TREE_ENSEMBLE_CATALOG_ENTRIES[TREE_ENSEMBLE_CLASSIFIER_KIND],
+    trainable: false,
+  },
+  [TREE_ENSEMBLE_REGRESSOR_KIND]: { ...TREE_ENSEMBLE_CATALOG_ENTRIES[TREE_ENSEMBLE_REGRESSOR_KIND], trainable: false },
+} as const
+
+import {
   SGD_CLASSIFIER_CONSTRAINTS,
   SGD_CLASSIFIER_DEFAULTS,
   SgdClassifier,
@@ -41,6 +56,8 @@ export interface ModelEntry<M extends AnyEstimator = AnyEstimator> {
   validate(params: Readonly<Record<string, unknown>>): void
   /** Rebuilds a fitted model from its `toJSON()`; throws `ARTIFACT_INVALID` when malformed. */
   fromJSON(json: EstimatorJSON): M
+  /** False for models that are only loaded or imported, never trained by scaleml (imported tree ensembles). */
+  readonly trainable?: boolean
 }
 
 /** Every model by name. */
@@ -69,6 +86,7 @@ export const MODEL_CATALOG = {
   ...LINEAR_EXTRA_CATALOG_ENTRIES,
   ...BAYES_CATALOG_ENTRIES,
   ...CLUSTER_CATALOG_ENTRIES,
+  ...TREE_ENSEMBLE_ENTRIES,
 } as const
 
 /** A model name. */
@@ -112,6 +130,12 @@ export function modelFromJSON(json: EstimatorJSON): AnyEstimator {
  */
 export function supervisedModelEntry(name: string): ModelEntry<SupervisedEstimator> {
   const entry = modelEntry(name)
+  if (entry.trainable === false) {
+    throw new ScalemlError(
+      'INVALID_ARGUMENT',
+      `'${name}' holds imported models and cannot be trained here; import one with \`scaleml models import\`.`,
+    )
+  }
   if (entry.task === 'clustering') {
     throw new ScalemlError(
       'INVALID_ARGUMENT',

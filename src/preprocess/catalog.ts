@@ -7,6 +7,7 @@ import { ScalemlError } from '../core/errors.js'
 import { DatetimeParts } from './datetime-parts.js'
 import { FeatureHasher } from './hasher.js'
 import { OneHotEncoder } from './one-hot-encoder.js'
+import { Passthrough } from './passthrough.js'
 import { StandardScaler } from './standard-scaler.js'
 import type { Transformer, TransformerJSON } from './transformer.js'
 
@@ -19,6 +20,7 @@ export const TRANSFORMER_CATALOG: ReadonlyMap<string, (json: TransformerJSON) =>
   ['one-hot', OneHotEncoder.fromJSON],
   ['datetime-parts', DatetimeParts.fromJSON],
   ['feature-hasher', FeatureHasher.fromJSON],
+  ['passthrough', Passthrough.fromJSON],
 ])
 
 /**

@@ -3,6 +3,7 @@
  * @module
  */
 import type { Command } from 'commander'
+import { IMPORT_FORMATS, importModelFile } from '../../registry/import.js'
 import { openRegistry } from '../../registry/registry.js'
 import { formatNumber, printJson, printTable } from '../output.js'
 import { resolveHome } from './shared.js'
@@ -71,5 +72,29 @@ export function registerModelsCommands(program: Command): void {
       out.write(`lineage: ${JSON.stringify(manifest.lineage)}\n`)
       out.write(`files:\n`)
       for (const f of manifest.files) out.write(`  ${f.path}  ${f.bytes} bytes  sha256 ${f.sha256.slice(0, 16)}…\n`)
+    })
+  models
+    .command('import')
+    .description('Register a model trained elsewhere (XGBoost JSON from save_model) so it is served like any other.')
+    .argument('<file>', 'the model file')
+    .requiredOption('--format <format>', `model format: ${IMPORT_FORMATS.join(' | ')}`)
+    .requiredOption('--name <name>', 'register under this name (next version)')
+    .option('--home <dir>', 'registry folder (default: $SCALEML_HOME or ./.scaleml)')
+    .option('--json', 'print JSON')
+    .action(async (file: string, flags: { format: string; name: string; home?: string; json?: boolean }) => {
+      const content = await importModelFile(flags.format, file)
+      const registry = await openRegistry({ home: resolveHome(flags.home) })
+      try {
+        const ref = await registry.register(flags.name, content)
+        if (flags.json) {
+          printJson({ model: ref, modelKind: content.modelKind, task: content.task, features: content.features })
+          return
+        }
+        process.stdout.write(
+          `registered ${ref.name}:${ref.version} (${content.modelKind}, ${content.features.length} features) from ${file}\n`,
+        )
+      } finally {
+        await registry.close()
+      }
     })
 }
