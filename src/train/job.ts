@@ -296,11 +296,14 @@ export async function trainJob(options: TrainJobOptions): Promise<TrainJobResult
     const targetKind = targetField.type === 'bool' ? 'boolean' : 'numeric'
     const modelKind = options.model ?? (targetKind === 'boolean' ? 'sgd-classifier' : 'sgd-regressor')
     const entry = supervisedModelEntry(modelKind)
-    const params = {
-      seed,
+    const given = {
       ...(options.params ?? {}),
       ...parseParamAssignments(modelKind, entry.constraints, options.paramAssignments ?? []),
     }
+    // When the loop already shuffles rows, the model's own within-batch shuffle (scikit-learn's `shuffle=True`)
+    // would only permute them a second time; it stays off unless the user sets it.
+    const loopShuffles = loop.shuffle !== 'none' && 'shuffle' in entry.defaults && !('shuffle' in given)
+    const params = { seed, ...(loopShuffles ? { shuffle: false } : {}), ...given }
     // Checked now rather than on the first partialFit, which comes only after a full pass over the data.
     entry.validate(params)
     let model = entry.create(params)

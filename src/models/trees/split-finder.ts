@@ -283,7 +283,10 @@ export class SplitFinder {
       const k = (first + b) * stride
       if (this.#withCounts ? hist[k + this.#nGradients + 1]! > 0 : hist[k + this.#nGradients]! > 0) {
         order[m] = b
-        keys[b] = hist[k + channel]! / (hist[k + this.#nGradients]! + st.lambda)
+        // XGBoost's sort key: the category's leaf weight, 0 below minChildWeight, so that a rare category with an
+        // extreme but noisy ratio sits mid-order instead of being the first one a prefix or suffix picks up.
+        const h = hist[k + this.#nGradients]!
+        keys[b] = h < st.minChildWeight ? 0 : hist[k + channel]! / (h + st.lambda)
         m++
       }
     }
