@@ -149,7 +149,7 @@ export class QuantileSketch {
 
   /** Adds one value (NaN is ignored). */
   add(value: number): void {
-    if (value !== value) return
+    if (Number.isNaN(value)) return
     const v = Math.fround(value)
     this.#count++
     if (this.#distinct !== undefined) this.#countExact(v, 1)
@@ -160,7 +160,7 @@ export class QuantileSketch {
   addColumn(x: Float32Array, stride: number, feature: number, rows: number): void {
     for (let r = 0, i = feature; r < rows; r++, i += stride) {
       const v = x[i]!
-      if (v !== v) continue
+      if (Number.isNaN(v)) continue
       this.#count++
       if (this.#distinct !== undefined) this.#countExact(v, 1)
       this.#push(0, v)
@@ -300,7 +300,7 @@ export class CategoryCounter {
   addColumn(x: Float32Array, stride: number, feature: number, rows: number, rowOffset = 0): void {
     for (let r = 0, i = feature; r < rows; r++, i += stride) {
       const v = x[i]!
-      if (v !== v) {
+      if (Number.isNaN(v)) {
         this.#missing++
         continue
       }
@@ -361,7 +361,6 @@ export class CategoryCounter {
 export class DatasetSketch {
   readonly nFeatures: number
   readonly maxBins: number
-  readonly #categorical: Uint8Array
   readonly #sketches: (QuantileSketch | CategoryCounter)[]
   #rows = 0
 
@@ -369,7 +368,6 @@ export class DatasetSketch {
     const { maxBins, categorical, capacity, seed } = resolveOptions(nFeatures, options)
     this.nFeatures = nFeatures
     this.maxBins = maxBins
-    this.#categorical = categorical
     this.#sketches = Array.from({ length: nFeatures }, (_, f) =>
       categorical[f] === 1 ? new CategoryCounter() : new QuantileSketch(capacity, seed + f),
     )
@@ -433,8 +431,8 @@ export class DatasetSketch {
 /**
  * Cut values for at most `maxBins` bins over ascending distinct `values` with `weights` (row counts). At most
  * `maxBins` values: one bin each. More: a greedy pass closes a bin once it holds the mean weight of the bins still to
- * fill, and gives a value heavier than that mean a bin of its own, so a spike (e.g. many zeros) does not swallow the
- * bins of its neighbours.
+ * fill, and gives a value heavier than that mean a bin of its own, so a spike (e.g. many zeros) does not swallow its
+ * neighbours.
  */
 export function chooseCuts(values: Float64Array, weights: Float64Array, maxBins: number): Float32Array {
   const d = values.length
@@ -450,8 +448,9 @@ export function chooseCuts(values: Float64Array, weights: Float64Array, maxBins:
   for (let i = 0; i + 1 < d && restBins > 1; i++) {
     acc += weights[i]!
     const mean = restWeight / restBins
+    // A value heavier than a bin always starts its own bin, whatever has accumulated before it.
     const nextHeavy = weights[i + 1]! >= mean
-    if (acc >= mean || (nextHeavy && acc >= mean / 2)) {
+    if (acc >= mean || nextHeavy) {
       cuts.push(cutBetween(values[i]!, values[i + 1]!))
       restWeight -= acc
       restBins--

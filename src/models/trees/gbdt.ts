@@ -22,6 +22,7 @@ import { int, nullable, oneOf, real, validateParams } from '../../core/params.js
 import { Random } from '../../core/random.js'
 import type { Classifier, EstimatorJSON, Regressor } from '../estimator.js'
 import { type BinMapper, type BinnedData, DatasetSketch, MAX_BINS } from './binning.js'
+import { checkLabels, checkMatrix, checkWeights, labelIndices, resolveClasses } from './fit-inputs.js'
 import { addBinnedTreeMargins } from './kernels/binned-tree.js'
 import {
   logisticGradients,
@@ -81,6 +82,13 @@ export interface GbdtCommonParams {
    * (default) trains every round. Needs `evalSet` in the fit options.
    */
   readonly earlyStoppingRounds: number | null
+  /**
+   * Where boosting starts: null (default) for the loss minimizer over the training labels (log-odds of the positive
+   * rate, log class priors, the mean, the median for pseudo-Huber); a number for XGBoost's `base_score` semantics
+   * (a probability of the positive class for binary classification, a value for regression; for multi-class any
+   * number starts every margin at 0).
+   */
+  readonly baseScore: number | null
   /** Seed of row and feature sampling and of the binning sketch; default 0. */
   readonly seed: number
 }
@@ -113,6 +121,7 @@ export const GBDT_COMMON_DEFAULTS: GbdtCommonParams = {
   maxCatToOnehot: 4,
   maxCatThreshold: 64,
   earlyStoppingRounds: null,
+  baseScore: null,
   seed: 0,
 }
 
@@ -143,6 +152,7 @@ export const GBDT_COMMON_CONSTRAINTS: Constraints<GbdtCommonParams> = {
   maxCatToOnehot: int({ min: 1 }),
   maxCatThreshold: int({ min: 1 }),
   earlyStoppingRounds: nullable(int({ min: 1 })),
+  baseScore: nullable(real()),
   seed: int(),
 }
 
@@ -648,7 +658,7 @@ function boost(params: GbdtCommonParams, binned: BinnedData, problem: Problem, o
   const nFeatures = mapper.nFeatures
   const K = problem.nOutputs
   const random = new Random(params.seed)
-  const base = baseMargins(problem)
+  const base = baseMargins(problem, params.baseScore)
   const builder = new TreeEnsembleBuilder({
     nFeatures,
     nOutputs: K,
@@ -809,8 +819,14 @@ function computeGradients(p: Problem, margin: Float64Array, n: number, grad: Flo
   }
 }
 
-/** The loss-minimizing constant margin per output. */
-function baseMargins(p: Problem): Float64Array {
+/** The starting margin per output: the loss minimizer, or `baseScore` mapped through the link's inverse. */
+function baseMargins(p: Problem, baseScore: number | null): Float64Array {
+  if (baseScore !== null) {
+    const out = new Float64Array(p.nOutputs)
+    if (p.objective === 'logistic') out[0] = Math.log(baseScore / (1 - baseScore))
+    else if (p.objective !== 'softmax') out[0] = baseScore
+    return out
+  }
   const { label, weight } = p
   const n = label.length
   const w = (r: number) => (weight.length > 0 ? weight[r]! : 1)
@@ -919,84 +935,4 @@ function accumulateImportance(tree: GrownTree, gain: Float64Array, split: Float6
     gain[f] = gain[f]! + tree.gain[i]!
     split[f] = split[f]! + 1
   }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-
-function checkMatrix(owner: string, X: DenseMatrix): void {
-  if (!Number.isInteger(X.rows) || !Number.isInteger(X.cols) || X.rows < 0 || X.cols < 1) {
-    throw new ScalemlError('INVALID_INPUT', `${owner}: X must have at least one feature, got ${X.rows} × ${X.cols}.`)
-  }
-  if (X.data.length < X.rows * X.cols) {
-    throw new ScalemlError(
-      'INVALID_INPUT',
-      `${owner}: X holds ${X.data.length} values, fewer than ${X.rows} rows × ${X.cols} features.`,
-    )
-  }
-}
-
-function checkLabels(owner: string, y: Float64Array, nRows: number): void {
-  if (y.length !== nRows) {
-    throw new ScalemlError('INVALID_INPUT', `${owner}: y has ${y.length} values for ${nRows} rows.`)
-  }
-  if (nRows === 0) throw new ScalemlError('INVALID_DATA', `${owner}: cannot fit on zero rows.`)
-  for (let r = 0; r < nRows; r++) {
-    if (!Number.isFinite(y[r]!)) {
-      throw new ScalemlError('INVALID_DATA', `${owner}: y[${r}] is ${y[r]}; labels must be finite numbers.`, [
-        { code: 'invalid_value', path: ['y', r], message: 'not a finite number', received: String(y[r]) },
-      ])
-    }
-  }
-}
-
-function checkWeights(owner: string, weight: Float64Array | undefined, nRows: number): Float64Array {
-  if (weight === undefined) return new Float64Array(0)
-  if (weight.length !== nRows) {
-    throw new ScalemlError('INVALID_INPUT', `${owner}: sampleWeight has ${weight.length} values for ${nRows} rows.`)
-  }
-  for (let r = 0; r < nRows; r++) {
-    if (!(weight[r]! >= 0) || !Number.isFinite(weight[r]!)) {
-      throw new ScalemlError(
-        'INVALID_DATA',
-        `${owner}: sampleWeight[${r}] is ${weight[r]}; weights must be finite and ≥ 0.`,
-        [{ code: 'invalid_value', path: ['sampleWeight', r], message: 'not a finite weight ≥ 0' }],
-      )
-    }
-  }
-  return weight
-}
-
-function resolveClasses(owner: string, y: Float64Array, given: readonly number[] | undefined): number[] {
-  const classes = [...new Set(given ?? y)].sort((a, b) => a - b)
-  if (classes.some((c) => !Number.isFinite(c))) {
-    throw new ScalemlError('INVALID_ARGUMENT', `${owner}: classes must be finite numbers, got [${classes.join(', ')}].`)
-  }
-  if (classes.length < 2) {
-    throw new ScalemlError(
-      'INVALID_DATA',
-      `${owner} needs at least two classes; ${given === undefined ? 'y holds only' : 'classes lists only'} [${classes.join(', ')}]. A one-class target has nothing to learn: check the label column or the split.`,
-      [{ code: 'invalid_value', path: [given === undefined ? 'y' : 'classes'], message: 'fewer than two classes' }],
-    )
-  }
-  return classes
-}
-
-function labelIndices(y: Float64Array, classes: readonly number[], name = 'y'): Float64Array {
-  const index = new Map<number, number>()
-  classes.forEach((c, i) => {
-    index.set(c, i)
-  })
-  const out = new Float64Array(y.length)
-  for (let r = 0; r < y.length; r++) {
-    const k = index.get(y[r]!)
-    if (k === undefined) {
-      throw new ScalemlError(
-        'INVALID_DATA',
-        `${name}[${r}] = ${y[r]} is not one of the classes [${classes.join(', ')}].`,
-        [{ code: 'invalid_value', path: [name, r], message: 'not a known class', received: String(y[r]) }],
-      )
-    }
-    out[r] = k
-  }
-  return out
 }

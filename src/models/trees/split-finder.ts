@@ -148,7 +148,6 @@ export class SplitFinder {
   readonly #withCounts: boolean
   readonly #stride: number
   readonly #acc: NodeStats
-  readonly #other: NodeStats
   readonly #missing: NodeStats
   readonly #trial: NodeStats
   readonly #trialRight: NodeStats
@@ -172,7 +171,6 @@ export class SplitFinder {
     this.#withCounts = withCounts
     this.#stride = nGradients + 2
     this.#acc = new NodeStats(nGradients)
-    this.#other = new NodeStats(nGradients)
     this.#missing = new NodeStats(nGradients)
     this.#trial = new NodeStats(nGradients)
     this.#trialRight = new NodeStats(nGradients)

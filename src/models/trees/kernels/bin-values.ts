@@ -37,7 +37,7 @@ export function binNumericColumn(
   const n = cuts.length
   for (let r = 0, i = feature; r < rows; r++, i += stride) {
     const v = x[i]!
-    out[outStart + r] = v !== v ? missingBin : upperBound(cuts, n, v)
+    out[outStart + r] = Number.isNaN(v) ? missingBin : upperBound(cuts, n, v)
   }
 }
 
@@ -62,7 +62,7 @@ export function binCategoricalColumn(
   const tableSize = codeToBin.length
   for (let r = 0, i = feature; r < rows; r++, i += stride) {
     const v = x[i]!
-    if (v !== v) {
+    if (Number.isNaN(v)) {
       out[outStart + r] = missingBin
       continue
     }

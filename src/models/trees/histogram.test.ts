@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'vitest'
+import { Random } from '../../core/random.js'
+import { BinMapper, type BinnedData } from './binning.js'
+import { HistogramBuilder, HistogramPool } from './histogram.js'
+import { partitionRows } from './kernels/histogram.js'
+
+/** Binned random data: 3 numeric features (some NaN), 1 categorical; and per-row gradients. */
+function setup(nRows: number, seed = 1) {
+  const rng = new Random(seed)
+  const data = new Float32Array(nRows * 4)
+  for (let r = 0; r < nRows; r++) {
+    data[r * 4] = rng.next() < 0.1 ? Number.NaN : rng.nextInt(300)
+    data[r * 4 + 1] = rng.next()
+    data[r * 4 + 2] = rng.nextInt(5)
+    data[r * 4 + 3] = rng.nextInt(40)
+  }
+  const X = { data, rows: nRows, cols: 4 }
+  const binned = BinMapper.fit(X, { categoricalFeatures: [3], maxBins: 64 }).transform(X)
+  const grad = Float32Array.from({ length: nRows }, () => rng.next() - 0.5)
+  const hess = Float32Array.from({ length: nRows }, () => 0.1 + rng.next())
+  return { binned, grad, hess, rng }
+}
+
+/** The histogram of `rows` by the definition: one slot per (feature, bin), (Σg, Σh, count). */
+function reference(binned: BinnedData, rows: ArrayLike<number>, grad: Float32Array, hess: Float32Array): Float64Array {
+  const { mapper, nRows, bins } = binned
+  const out = new Float64Array(mapper.totalBins * 3)
+  for (let f = 0; f < mapper.nFeatures; f++) {
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!
+      const k = (mapper.histogramOffsets[f]! + bins[f * nRows + r]!) * 3
+      out[k] = out[k]! + grad[r]!
+      out[k + 1] = out[k + 1]! + hess[r]!
+      out[k + 2] = out[k + 2]! + 1
+    }
+  }
+  return out
+}
+
+function expectClose(actual: Float64Array, expected: Float64Array): void {
+  expect(actual.length).toBe(expected.length)
+  for (let i = 0; i < actual.length; i++) {
+    if (Math.abs(actual[i]! - expected[i]!) > 1e-9 * (1 + Math.abs(expected[i]!))) {
+      throw new Error(`slot value ${i}: ${actual[i]} vs ${expected[i]}`)
+    }
+  }
+}
+
+const ALL = { features: Int32Array.from([0, 1, 2, 3]), nSelected: 4 }
+
+describe('HistogramBuilder', () => {
+  it('builds the defining sums for a subset of rows, and for all rows through the two-accumulator root kernel', () => {
+    const { binned, grad, hess } = setup(5001)
+    const builder = new HistogramBuilder(binned, { nGradients: 1, withCounts: true })
+    const rows = Uint32Array.from({ length: 5001 }, (_, i) => i).filter((r) => r % 3 !== 0)
+    const sub = builder.pool.acquire()
+    builder.build({ rows, start: 0, end: rows.length }, { grad, hess }, ALL, sub)
+    expectClose(sub, reference(binned, rows, grad, hess))
+
+    const identity = Uint32Array.from({ length: 5001 }, (_, i) => i)
+    const expected = reference(binned, identity, grad, hess)
+    const noCounts = new HistogramBuilder(binned, { nGradients: 1, withCounts: false })
+    const root = noCounts.pool.acquire()
+    noCounts.build({ rows: identity, start: 0, end: 5001, allRows: true }, { grad, hess }, ALL, root)
+    // Without counts only the count slots differ (left at 0).
+    for (let k = 2; k < expected.length; k += 3) expected[k] = 0
+    expectClose(root, expected)
+  })
+
+  it('derives the larger child by subtraction equal to building it directly (counts exact)', () => {
+    const { binned, grad, hess, rng } = setup(4000, 2)
+    const builder = new HistogramBuilder(binned, { nGradients: 1, withCounts: true })
+    const rows = Uint32Array.from({ length: 4000 }, (_, i) => i)
+    const parent = builder.pool.acquire()
+    builder.build({ rows, start: 0, end: 4000, allRows: true }, { grad, hess }, ALL, parent)
+    // Split on feature 3's bins with a random routing table, as a tree split does.
+    const goesLeft = new Uint8Array(256)
+    for (let b = 0; b < 256; b++) goesLeft[b] = rng.next() < 0.3 ? 1 : 0
+    const mid = partitionRows(rows, 0, 4000, binned.bins, 3 * 4000, goesLeft, 0, new Uint32Array(4000))
+    expect(mid).toBeGreaterThan(0)
+    expect(mid).toBeLessThan(4000)
+    const small = builder.pool.acquire()
+    builder.build({ rows, start: 0, end: mid }, { grad, hess }, ALL, small)
+    builder.subtract(parent, small)
+    const direct = builder.pool.acquire()
+    builder.build({ rows, start: mid, end: 4000 }, { grad, hess }, ALL, direct)
+    expectClose(parent, direct)
+    for (let k = 2; k < parent.length; k += 3) expect(parent[k]).toBe(direct[k])
+  })
+
+  it('fills only the selected features (column sampling)', () => {
+    const { binned, grad, hess } = setup(1000, 3)
+    const builder = new HistogramBuilder(binned, { nGradients: 1, withCounts: true })
+    const rows = Uint32Array.from({ length: 1000 }, (_, i) => i)
+    const h = builder.pool.acquire()
+    builder.build({ rows, start: 0, end: 1000 }, { grad, hess }, { features: Int32Array.from([1, 3]), nSelected: 2 }, h)
+    const full = reference(binned, rows, grad, hess)
+    const off = binned.mapper.histogramOffsets
+    for (let f = 0; f < 4; f++) {
+      const slice = h.subarray(off[f]! * 3, off[f + 1]! * 3)
+      if (f === 1 || f === 3) expectClose(slice, full.subarray(off[f]! * 3, off[f + 1]! * 3))
+      else expect(slice.every((v) => v === 0)).toBe(true)
+    }
+  })
+
+  it('builds multi-gradient histograms (stride nGradients + 2) equal to one single-gradient build per gradient', () => {
+    const { binned, grad, hess, rng } = setup(2000, 4)
+    const grad2 = Float32Array.from({ length: 2000 }, () => rng.next())
+    const both = new Float32Array(4000)
+    both.set(grad, 0)
+    both.set(grad2, 2000)
+    const multi = new HistogramBuilder(binned, { nGradients: 2, withCounts: false })
+    expect(multi.stride).toBe(4)
+    expect(multi.withCounts).toBe(true)
+    const rows = Uint32Array.from({ length: 2000 }, (_, i) => i).filter((r) => r % 2 === 0)
+    const h = multi.pool.acquire()
+    multi.build({ rows, start: 0, end: rows.length }, { grad: both, hess }, ALL, h)
+    const a = reference(binned, rows, grad, hess)
+    const b = reference(binned, rows, grad2, hess)
+    for (let slot = 0; slot < binned.mapper.totalBins; slot++) {
+      expect(h[slot * 4]).toBeCloseTo(a[slot * 3]!, 9)
+      expect(h[slot * 4 + 1]).toBeCloseTo(b[slot * 3]!, 9)
+      expect(h[slot * 4 + 2]).toBeCloseTo(a[slot * 3 + 1]!, 9)
+      expect(h[slot * 4 + 3]).toBe(a[slot * 3 + 2])
+    }
+  })
+})
+
+describe('partitionRows', () => {
+  it('is stable: left rows first, right rows after, each in their original order', () => {
+    const bins = Uint8Array.from([0, 1, 0, 2, 1, 0, 2, 2])
+    const rows = Uint32Array.from([0, 1, 2, 3, 4, 5, 6, 7])
+    const goesLeft = new Uint8Array(256)
+    goesLeft[1] = 1
+    goesLeft[2] = 1
+    const mid = partitionRows(rows, 1, 7, bins, 0, goesLeft, 0, new Uint32Array(8))
+    expect(mid).toBe(5)
+    expect(Array.from(rows)).toEqual([0, 1, 3, 4, 6, 2, 5, 7])
+  })
+})
+
+describe('HistogramPool', () => {
+  it('reuses released buffers, zeroed', () => {
+    const pool = new HistogramPool(8)
+    const a = pool.acquire()
+    a[3] = 5
+    pool.release(a)
+    const b = pool.acquire()
+    expect(b).toBe(a)
+    expect(b[3]).toBe(0)
+    expect(pool.allocated).toBe(1)
+  })
+})
