@@ -92,11 +92,27 @@ def run_sklearn(spec, Xtr, ytr, Xte, yte, threads):
     return {"seconds": seconds, **metrics(yte, proba, spec["nClasses"])}
 
 
+def resplit(spec, X, y):
+    """The robustness splits of the training period (same rules as gbdt.bench.ts): every 10th row held out, or
+    train on months <= m and test on month m + 1 (feature 2 is the month)."""
+    rule = spec["split"]
+    if rule == "random10":
+        test = np.arange(len(y)) % 10 == 0
+        train = ~test
+    else:
+        last = int(rule.split(":")[1])
+        train = X[:, 2] <= last
+        test = X[:, 2] == last + 1
+    return X[train], y[train], X[test], y[test]
+
+
 def main():
     spec = json.load(open(sys.argv[1]))
     f = spec["files"]
     Xtr, ytr = np.load(f["Xtrain"]), np.load(f["ytrain"]).astype(np.int64)
     Xte, yte = np.load(f["Xtest"]), np.load(f["ytest"]).astype(np.int64)
+    if spec.get("split"):
+        Xtr, ytr, Xte, yte = resplit(spec, Xtr, ytr)
     out = {}
     for run in spec["runs"]:
         name, threads = run.rsplit("-", 1)

@@ -290,9 +290,15 @@ describe('GBDT bad input', () => {
     const p = model.predictProba({ data: Float32Array.from([0, 5, 123_456]), rows: 3, cols: 1 })
     expect(p[1]).toBeGreaterThan(p[3]!)
     expect(e.categories.every((c) => c < 100_010)).toBe(true)
-    expect(catchError(() => model.fit(matrix(2, 1, (r) => r + 0.5), Float64Array.from([0, 1]), { categoricalFeatures: [0] })).code).toBe(
-      'INVALID_DATA',
-    )
+    expect(
+      catchError(() =>
+        model.fit(
+          matrix(2, 1, (r) => r + 0.5),
+          Float64Array.from([0, 1]),
+          { categoricalFeatures: [0] },
+        ),
+      ).code,
+    ).toBe('INVALID_DATA')
   })
 
   it('rejects early stopping without an eval set, invalid params, mismatched shapes, and use before fit', () => {
@@ -307,9 +313,7 @@ describe('GBDT bad input', () => {
     const model = new GbdtClassifier({ nEstimators: 2 })
     model.fit(X, y)
     expect(catchError(() => model.predict(matrix(2, 3, () => 0))).code).toBe('INVALID_INPUT')
-    expect(catchError(() => model.fit(X, y, { sampleWeight: new Float64Array(10).fill(-1) })).code).toBe(
-      'INVALID_DATA',
-    )
+    expect(catchError(() => model.fit(X, y, { sampleWeight: new Float64Array(10).fill(-1) })).code).toBe('INVALID_DATA')
   })
 
   it('parses CLI-style params through its constraint table', () => {

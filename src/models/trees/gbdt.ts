@@ -45,12 +45,15 @@ import {
 import { type GrowerSettings, type GrownTree, TreeGrower, toTreeSpec, treeLeafWeights } from './tree-grower.js'
 
 /** Hyperparameters shared by {@link GbdtClassifier} and {@link GbdtRegressor}. */
-export interface GbdtCommonParams {
+export type GbdtCommonParams = {
   /** Shrinkage of each tree's leaf weights (XGBoost `eta`); default 0.1. */
   readonly learningRate: number
   /** Boosting rounds (trees per output); default 100. */
   readonly nEstimators: number
-  /** Most leaves per tree; null for no bound; default 31 (LightGBM's `num_leaves`). */
+  /**
+   * Most leaves per tree; default 31 (LightGBM's `num_leaves`). null for no bound: growth then stops only at
+   * `maxDepth`, `minChildWeight`, `minSamplesLeaf` or `gamma`, and training holds one histogram per open leaf.
+   */
   readonly maxLeaves: number | null
   /** Most levels below the root; null for no bound (default). */
   readonly maxDepth: number | null
@@ -97,7 +100,7 @@ export interface GbdtCommonParams {
 export type GbdtClassifierParams = GbdtCommonParams
 
 /** Hyperparameters of {@link GbdtRegressor}. */
-export interface GbdtRegressorParams extends GbdtCommonParams {
+export type GbdtRegressorParams = GbdtCommonParams & {
   /** 'squared_error' (default) or 'pseudo_huber' (robust to outliers). */
   readonly objective: 'squared_error' | 'pseudo_huber'
   /** Slope δ of the pseudo-Huber loss (XGBoost's `huber_slope`); default 1. */
@@ -220,6 +223,12 @@ export interface GbdtJSON extends EstimatorJSON {
     readonly validLoss: number[]
   }
 }
+
+/** Splits whose gain is not above this are noise (XGBoost's `kRtEps`). */
+const XGBOOST_MIN_GAIN = 1e-6
+
+/** An empty row list: `addBinnedTreeMargins` then walks every row. */
+const ALL_ROWS = new Uint32Array(0)
 
 type Objective = 'logistic' | 'softmax' | 'squared_error' | 'pseudo_huber'
 
@@ -667,8 +676,10 @@ function boost(params: GbdtCommonParams, binned: BinnedData, problem: Problem, o
     ...(options.featureNames === undefined ? {} : { featureNames: options.featureNames }),
   })
 
+  // Column-major margins (output k of row r at k * nRows + r): a tree of output k updates one contiguous block.
   const margin = new Float64Array(nRows * K)
-  for (let r = 0; r < nRows; r++) for (let k = 0; k < K; k++) margin[r * K + k] = base[k]!
+  for (let k = 0; k < K; k++) margin.fill(base[k]!, k * nRows, (k + 1) * nRows)
+  const expScratch = new Float64Array(K)
   const grad = new Float32Array(nRows * K)
   const hess = new Float32Array(nRows * K)
   const rows = new Uint32Array(nRows)
@@ -685,13 +696,13 @@ function boost(params: GbdtCommonParams, binned: BinnedData, problem: Problem, o
     maxDepth: params.maxDepth,
     growPolicy: params.growPolicy,
     featuresPerSplit: null,
+    minSplitGain: XGBOOST_MIN_GAIN,
   }
   const grower = new TreeGrower(binned, 1, settings)
   const evalData = options.evalData
-  const evalMargin = evalData === undefined ? new Float64Array(0) : new Float64Array(evalData.binned.nRows * K).fill(0)
-  if (evalData !== undefined) {
-    for (let r = 0; r < evalData.binned.nRows; r++) for (let k = 0; k < K; k++) evalMargin[r * K + k] = base[k]!
-  }
+  const nEval = evalData?.binned.nRows ?? 0
+  const evalMargin = new Float64Array(nEval * K)
+  for (let k = 0; k < K; k++) evalMargin.fill(base[k]!, k * nEval, (k + 1) * nEval)
   const roundGain: Float64Array[] = []
   const roundSplit: Float64Array[] = []
   const validLoss: number[] = []
@@ -702,7 +713,7 @@ function boost(params: GbdtCommonParams, binned: BinnedData, problem: Problem, o
 
   let round = 0
   for (; round < params.nEstimators; round++) {
-    computeGradients(problem, margin, nRows, grad, hess)
+    computeGradients(problem, margin, { n: nRows, grad, hess, expScratch })
     const gain = new Float64Array(nFeatures)
     const split = new Float64Array(nFeatures)
     for (let k = 0; k < K; k++) {
@@ -720,7 +731,7 @@ function boost(params: GbdtCommonParams, binned: BinnedData, problem: Problem, o
       if (nodeValues.length < tree.nNodes) nodeValues = new Float64Array(tree.nNodes * 2)
       treeLeafWeights(tree, 0, params.lambda, nodeValues)
       for (let i = 0; i < tree.nNodes; i++) nodeValues[i] = nodeValues[i]! * params.learningRate
-      addLeafMargins(tree, nodeValues, margin, K, k)
+      addLeafMargins(tree, nodeValues, margin.subarray(k * nRows, (k + 1) * nRows))
       if (nIn < nRows) {
         const nOut = nRows - nIn
         addBinnedTreeMargins(
@@ -734,15 +745,15 @@ function boost(params: GbdtCommonParams, binned: BinnedData, problem: Problem, o
           tree.goesLeft,
           nodeValues,
           margin,
-          K,
-          k,
+          1,
+          k * nRows,
         )
       }
       if (evalData !== undefined) {
         addBinnedTreeMargins(
           evalData.binned.bins,
           evalData.binned.nRows,
-          new Uint32Array(0),
+          ALL_ROWS,
           evalData.binned.nRows,
           tree.feature,
           tree.left,
@@ -750,8 +761,8 @@ function boost(params: GbdtCommonParams, binned: BinnedData, problem: Problem, o
           tree.goesLeft,
           nodeValues,
           evalMargin,
-          K,
-          k,
+          1,
+          k * nEval,
         )
       }
       accumulateImportance(tree, gain, split)
@@ -802,13 +813,18 @@ function boost(params: GbdtCommonParams, binned: BinnedData, problem: Problem, o
   }
 }
 
-function computeGradients(p: Problem, margin: Float64Array, n: number, grad: Float32Array, hess: Float32Array): void {
+function computeGradients(
+  p: Problem,
+  margin: Float64Array,
+  out: { n: number; grad: Float32Array; hess: Float32Array; expScratch: Float64Array },
+): void {
+  const { n, grad, hess } = out
   switch (p.objective) {
     case 'logistic':
       logisticGradients(margin, p.label, p.weight, n, grad, hess)
       return
     case 'softmax':
-      softmaxGradients(margin, p.label, p.weight, n, p.nOutputs, grad, hess)
+      softmaxGradients(margin, p.label, p.weight, n, p.nOutputs, grad, hess, out.expScratch)
       return
     case 'squared_error':
       squaredErrorGradients(margin, p.label, p.weight, n, grad, hess)
@@ -915,15 +931,15 @@ function sampleFeatures(random: Random, k: number, n: number, out: Int32Array): 
   return k
 }
 
-/** Adds each leaf's value to the margins of the rows it holds. */
-function addLeafMargins(tree: GrownTree, values: Float64Array, margin: Float64Array, K: number, k: number): void {
+/** Adds each leaf's value to the margins (one output's block) of the rows it holds. */
+function addLeafMargins(tree: GrownTree, values: Float64Array, margin: Float64Array): void {
   const { rows, start, end, feature } = tree
   for (let i = 0; i < tree.nNodes; i++) {
     if (feature[i] !== -1) continue
     const v = values[i]!
     for (let j = start[i]!; j < end[i]!; j++) {
-      const o = rows[j]! * K + k
-      margin[o] = margin[o]! + v
+      const r = rows[j]!
+      margin[r] = margin[r]! + v
     }
   }
 }

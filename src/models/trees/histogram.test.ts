@@ -49,19 +49,32 @@ function expectClose(actual: Float64Array, expected: Float64Array): void {
 const ALL = { features: Int32Array.from([0, 1, 2, 3]), nSelected: 4 }
 
 describe('HistogramBuilder', () => {
-  it('builds the defining sums for a subset of rows, and for all rows through the two-accumulator root kernel', () => {
-    const { binned, grad, hess } = setup(5001)
-    const builder = new HistogramBuilder(binned, { nGradients: 1, withCounts: true })
-    const rows = Uint32Array.from({ length: 5001 }, (_, i) => i).filter((r) => r % 3 !== 0)
-    const sub = builder.pool.acquire()
-    builder.build({ rows, start: 0, end: rows.length }, { grad, hess }, ALL, sub)
-    expectClose(sub, reference(binned, rows, grad, hess))
+  it('builds the defining sums for a subset of rows (one- and two-accumulator paths), and for all rows', () => {
+    const { binned, grad, hess } = setup(9001)
+    const builder = new HistogramBuilder(binned, { nGradients: 1, withCounts: false })
+    builder.loadGradients({ grad, hess })
+    // 6,000 rows take the two-accumulator path (≥ 4,096 rows), 900 rows the single one.
+    for (const keep of [(r: number) => r % 3 !== 0, (r: number) => r % 10 === 0]) {
+      const rows = Uint32Array.from({ length: 9001 }, (_, i) => i).filter(keep)
+      const sub = builder.pool.acquire()
+      builder.build({ rows, start: 0, end: rows.length }, ALL, sub)
+      const expected = reference(binned, rows, grad, hess)
+      for (let k = 2; k < expected.length; k += 3) expected[k] = 0
+      expectClose(sub, expected)
+    }
+    const counted = new HistogramBuilder(binned, { nGradients: 1, withCounts: true })
+    counted.loadGradients({ grad, hess })
+    const rows = Uint32Array.from({ length: 9001 }, (_, i) => i).filter((r) => r % 2 === 1)
+    const withCounts = counted.pool.acquire()
+    counted.build({ rows, start: 0, end: rows.length }, ALL, withCounts)
+    expectClose(withCounts, reference(binned, rows, grad, hess))
 
-    const identity = Uint32Array.from({ length: 5001 }, (_, i) => i)
+    const identity = Uint32Array.from({ length: 9001 }, (_, i) => i)
     const expected = reference(binned, identity, grad, hess)
     const noCounts = new HistogramBuilder(binned, { nGradients: 1, withCounts: false })
     const root = noCounts.pool.acquire()
-    noCounts.build({ rows: identity, start: 0, end: 5001, allRows: true }, { grad, hess }, ALL, root)
+    noCounts.loadGradients({ grad, hess })
+    noCounts.build({ rows: identity, start: 0, end: 9001, allRows: true }, ALL, root)
     // Without counts only the count slots differ (left at 0).
     for (let k = 2; k < expected.length; k += 3) expected[k] = 0
     expectClose(root, expected)
@@ -72,7 +85,8 @@ describe('HistogramBuilder', () => {
     const builder = new HistogramBuilder(binned, { nGradients: 1, withCounts: true })
     const rows = Uint32Array.from({ length: 4000 }, (_, i) => i)
     const parent = builder.pool.acquire()
-    builder.build({ rows, start: 0, end: 4000, allRows: true }, { grad, hess }, ALL, parent)
+    builder.loadGradients({ grad, hess })
+    builder.build({ rows, start: 0, end: 4000, allRows: true }, ALL, parent)
     // Split on feature 3's bins with a random routing table, as a tree split does.
     const goesLeft = new Uint8Array(256)
     for (let b = 0; b < 256; b++) goesLeft[b] = rng.next() < 0.3 ? 1 : 0
@@ -80,10 +94,12 @@ describe('HistogramBuilder', () => {
     expect(mid).toBeGreaterThan(0)
     expect(mid).toBeLessThan(4000)
     const small = builder.pool.acquire()
-    builder.build({ rows, start: 0, end: mid }, { grad, hess }, ALL, small)
+    builder.loadGradients({ grad, hess })
+    builder.build({ rows, start: 0, end: mid }, ALL, small)
     builder.subtract(parent, small)
     const direct = builder.pool.acquire()
-    builder.build({ rows, start: mid, end: 4000 }, { grad, hess }, ALL, direct)
+    builder.loadGradients({ grad, hess })
+    builder.build({ rows, start: mid, end: 4000 }, ALL, direct)
     expectClose(parent, direct)
     for (let k = 2; k < parent.length; k += 3) expect(parent[k]).toBe(direct[k])
   })
@@ -93,7 +109,8 @@ describe('HistogramBuilder', () => {
     const builder = new HistogramBuilder(binned, { nGradients: 1, withCounts: true })
     const rows = Uint32Array.from({ length: 1000 }, (_, i) => i)
     const h = builder.pool.acquire()
-    builder.build({ rows, start: 0, end: 1000 }, { grad, hess }, { features: Int32Array.from([1, 3]), nSelected: 2 }, h)
+    builder.loadGradients({ grad, hess })
+    builder.build({ rows, start: 0, end: 1000 }, { features: Int32Array.from([1, 3]), nSelected: 2 }, h)
     const full = reference(binned, rows, grad, hess)
     const off = binned.mapper.histogramOffsets
     for (let f = 0; f < 4; f++) {
@@ -114,7 +131,8 @@ describe('HistogramBuilder', () => {
     expect(multi.withCounts).toBe(true)
     const rows = Uint32Array.from({ length: 2000 }, (_, i) => i).filter((r) => r % 2 === 0)
     const h = multi.pool.acquire()
-    multi.build({ rows, start: 0, end: rows.length }, { grad: both, hess }, ALL, h)
+    multi.loadGradients({ grad: both, hess })
+    multi.build({ rows, start: 0, end: rows.length }, ALL, h)
     const a = reference(binned, rows, grad, hess)
     const b = reference(binned, rows, grad2, hess)
     for (let slot = 0; slot < binned.mapper.totalBins; slot++) {

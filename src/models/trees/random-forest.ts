@@ -35,7 +35,7 @@ import {
 import { type GrowerSettings, TreeGrower, toTreeSpec, treeLeafWeights } from './tree-grower.js'
 
 /** Hyperparameters of the random forests. */
-export interface RandomForestParams {
+export type RandomForestParams = {
   /** Trees; default 100. */
   readonly nEstimators: number
   /** Most levels below the root; null (default) grows until leaves are pure or too small. */
@@ -222,6 +222,8 @@ abstract class RandomForestBase {
       maxDepth: p.maxDepth,
       growPolicy: 'depthfirst',
       featuresPerSplit: featuresPerSplit(p.maxFeatures, nFeatures),
+      // Any variance reduction counts (an absolute floor would stop forests on targets in small units).
+      minSplitGain: 0,
     }
     const grower = new TreeGrower(binned, K, settings)
     const builder = new TreeEnsembleBuilder({

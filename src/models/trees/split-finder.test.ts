@@ -29,7 +29,8 @@ function bestSplit(
   const g = Float32Array.from(grad)
   const h = new Float32Array(n).fill(1)
   const features = Int32Array.from([0])
-  builder.build({ rows, start: 0, end: n, allRows: true }, { grad: g, hess: h }, { features, nSelected: 1 }, hist)
+  builder.loadGradients({ grad: g, hess: h })
+  builder.build({ rows, start: 0, end: n, allRows: true }, { features, nSelected: 1 }, hist)
   const totals = new NodeStats(1)
   totals.grad[0] = g.reduce((s, v) => s + v, 0)
   totals.hess = n

@@ -19,7 +19,7 @@ import type { Random } from '../../core/random.js'
 import type { BinnedData } from './binning.js'
 import { HistogramBuilder } from './histogram.js'
 import { partitionRows } from './kernels/histogram.js'
-import { leafWeight, NodeStats, SplitCandidate, SplitFinder, type SplitSettings } from './split-finder.js'
+import { leafScore, leafWeight, NodeStats, SplitCandidate, SplitFinder, type SplitSettings } from './split-finder.js'
 import type { TreeSpec } from './tree-ensemble.js'
 
 /** Growth settings on top of the split settings. */
@@ -34,6 +34,11 @@ export interface GrowerSettings extends SplitSettings {
    * forests); null to consider all of them.
    */
   readonly featuresPerSplit: number | null
+  /**
+   * A split is made only when its gain exceeds this (XGBoost uses 1e-6) and `1e-12 ×` the parent's leaf score, the
+   * latter so that rounding noise never splits a pure node.
+   */
+  readonly minSplitGain: number
 }
 
 /** Inputs of one tree. */
@@ -131,16 +136,12 @@ export class TreeGrower {
     const treeSelection = { features: input.features, nSelected: input.nFeatures }
     const binned = this.binned
 
-    const rootStats = new NodeStats(K)
-    sumGradients(input, binned.nRows, rootStats)
-    const root = tree.add(0, input.nRows, 0, rootStats)
+    histograms.loadGradients(gradients)
     const rootHist = pool.acquire()
-    histograms.build(
-      { rows: input.rows, start: 0, end: input.nRows, allRows: input.allRows },
-      gradients,
-      treeSelection,
-      rootHist,
-    )
+    histograms.build({ rows: input.rows, start: 0, end: input.nRows, allRows: input.allRows }, treeSelection, rootHist)
+    const rootStats = new NodeStats(K)
+    rootTotals(rootHist, binned.mapper.histogramOffsets, input, histograms.stride, rootStats)
+    const root = tree.add(0, input.nRows, 0, rootStats)
     hist[root] = rootHist
 
     const evaluate = (node: number, stats: NodeStats): void => {
@@ -154,7 +155,8 @@ export class TreeGrower {
         const c = this.#candidates.pop() ?? new SplitCandidate(K)
         const selection = this.#nodeSelection(input)
         this.#finder.find(h, stats, selection.features, selection.nSelected, c)
-        if (c.found && c.gain > MIN_GAIN) {
+        const floor = Math.max(st.minSplitGain, 1e-12 * leafScore(stats.grad, stats.hess, st.lambda))
+        if (c.found && c.gain > floor) {
           cand[node] = c
           open.push(node, c.gain)
           return
@@ -192,12 +194,7 @@ export class TreeGrower {
       const smaller = mid - start <= end - mid ? l : r
       const larger = smaller === l ? r : l
       const small = pool.acquire()
-      histograms.build(
-        { rows: input.rows, start: tree.start[smaller]!, end: tree.end[smaller]! },
-        gradients,
-        treeSelection,
-        small,
-      )
+      histograms.build({ rows: input.rows, start: tree.start[smaller]!, end: tree.end[smaller]! }, treeSelection, small)
       histograms.subtract(parentHist, small)
       hist[smaller] = small
       hist[larger] = parentHist
@@ -237,67 +234,109 @@ export class TreeGrower {
   }
 }
 
-/** Splits whose gain is not above this are noise (XGBoost's `kRtEps`). */
-const MIN_GAIN = 1e-6
-
-function sumGradients(input: GrowInput, nRowsData: number, out: NodeStats): void {
-  const { grad, hess, rows, nRows } = input
+/**
+ * The root's sums from its histogram: every row falls in exactly one slot (value or missing bin) of each feature, so
+ * the slots of the first selected feature add up to the node totals, in O(bins) instead of a pass over the rows.
+ */
+function rootTotals(hist: Float64Array, offsets: Int32Array, input: GrowInput, stride: number, out: NodeStats): void {
   const K = out.grad.length
-  for (let c = 0; c < K; c++) {
-    let s = 0
-    const base = c * nRowsData
-    for (let i = 0; i < nRows; i++) s += grad[base + rows[i]!]!
-    out.grad[c] = s
+  out.grad.fill(0)
+  out.hess = 0
+  out.count = input.nRows
+  if (input.nFeatures === 0) return
+  const f = input.features[0]!
+  for (let slot = offsets[f]!; slot < offsets[f + 1]!; slot++) {
+    for (let c = 0; c < K; c++) out.grad[c] = out.grad[c]! + hist[slot * stride + c]!
+    out.hess += hist[slot * stride + K]!
   }
-  let h = 0
-  for (let i = 0; i < nRows; i++) h += hess[rows[i]!]!
-  out.hess = h
-  out.count = nRows
 }
 
-/** Open leaves in growth order: max gain (ties: older node), FIFO, or LIFO. */
+/**
+ * Open leaves in growth order: largest gain first (ties: the older node), FIFO, or LIFO. Best-first is a binary heap,
+ * so an unbounded leaf-wise tree costs O(log leaves) per split.
+ */
 class OpenQueue {
   readonly #policy: GrowerSettings['growPolicy']
   readonly #nodes: number[] = []
   readonly #gains: number[] = []
+  #head = 0
 
   constructor(policy: GrowerSettings['growPolicy']) {
     this.#policy = policy
   }
 
   get size(): number {
-    return this.#nodes.length
+    return this.#nodes.length - this.#head
   }
 
   push(node: number, gain: number): void {
-    this.#nodes.push(node)
-    this.#gains.push(gain)
+    const nodes = this.#nodes
+    const gains = this.#gains
+    nodes.push(node)
+    gains.push(gain)
+    if (this.#policy !== 'leafwise') return
+    let i = nodes.length - 1
+    while (i > 0) {
+      const parent = (i - 1) >> 1
+      if (!this.#before(i, parent)) break
+      this.#swap(i, parent)
+      i = parent
+    }
   }
 
-  /** The next node to split; linear scans are fine, a tree has few open leaves per budget. */
+  /** The next node to split. */
   pop(): number {
     const nodes = this.#nodes
-    let at: number
-    if (this.#policy === 'depthfirst') at = nodes.length - 1
-    else if (this.#policy === 'depthwise') at = 0
-    else {
-      at = 0
-      for (let i = 1; i < nodes.length; i++) {
-        const g = this.#gains[i]!
-        const best = this.#gains[at]!
-        if (g > best || (g === best && nodes[i]! < nodes[at]!)) at = i
+    if (this.#policy === 'depthfirst') {
+      this.#gains.pop()
+      return nodes.pop()!
+    }
+    if (this.#policy === 'depthwise') return nodes[this.#head++]!
+    const top = nodes[0]!
+    const lastNode = nodes.pop()!
+    const lastGain = this.#gains.pop()!
+    if (nodes.length > 0) {
+      nodes[0] = lastNode
+      this.#gains[0] = lastGain
+      let i = 0
+      for (;;) {
+        const l = 2 * i + 1
+        const r = l + 1
+        let best = i
+        if (l < nodes.length && this.#before(l, best)) best = l
+        if (r < nodes.length && this.#before(r, best)) best = r
+        if (best === i) break
+        this.#swap(i, best)
+        i = best
       }
     }
-    const node = nodes[at]!
-    nodes.splice(at, 1)
-    this.#gains.splice(at, 1)
-    return node
+    return top
   }
 
   drain(): number[] {
-    const out = this.#nodes.splice(0)
+    const out = this.#nodes.splice(this.#head)
+    this.#nodes.length = 0
     this.#gains.length = 0
+    this.#head = 0
     return out
+  }
+
+  /** True when entry `a` splits before entry `b`. */
+  #before(a: number, b: number): boolean {
+    const ga = this.#gains[a]!
+    const gb = this.#gains[b]!
+    return ga > gb || (ga === gb && this.#nodes[a]! < this.#nodes[b]!)
+  }
+
+  #swap(a: number, b: number): void {
+    const nodes = this.#nodes
+    const gains = this.#gains
+    const n = nodes[a]!
+    nodes[a] = nodes[b]!
+    nodes[b] = n
+    const g = gains[a]!
+    gains[a] = gains[b]!
+    gains[b] = g
   }
 }
 

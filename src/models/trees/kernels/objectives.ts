@@ -37,9 +37,11 @@ export function logisticGradients(
 }
 
 /**
- * Softmax cross-entropy for `k` classes: margins row-major `n × k`, labels class indices. Writes class `c`'s
+ * Softmax cross-entropy for `k` classes, margins column-major (class `c` of row `r` at `margin[c * n + r]`, so each
+ * class's margins are one contiguous block that tree updates touch), labels class indices. Writes class `c`'s
  * gradients to `grad[c * n + r]` and hessians to `hess[c * n + r]`: `g = (p_c − [y = c])·w`,
- * `h = max(2 p_c (1 − p_c), 1e-16)·w` (XGBoost's `multi:softprob`, factor 2 included).
+ * `h = max(2 p_c (1 − p_c), 1e-16)·w` (XGBoost's `multi:softprob`, factor 2 included). `expScratch` holds `k`
+ * values, so each exponential is computed once.
  */
 export function softmaxGradients(
   margin: Float64Array,
@@ -49,19 +51,24 @@ export function softmaxGradients(
   k: number,
   grad: Float32Array,
   hess: Float32Array,
+  expScratch: Float64Array,
 ): void {
   const weighted = weight.length > 0
-  for (let r = 0, o = 0; r < n; r++, o += k) {
+  for (let r = 0; r < n; r++) {
     let max = Number.NEGATIVE_INFINITY
-    for (let c = 0; c < k; c++) if (margin[o + c]! > max) max = margin[o + c]!
+    for (let c = 0, o = r; c < k; c++, o += n) if (margin[o]! > max) max = margin[o]!
     let sum = 0
-    for (let c = 0; c < k; c++) sum += Math.exp(margin[o + c]! - max)
+    for (let c = 0, o = r; c < k; c++, o += n) {
+      const e = Math.exp(margin[o]! - max)
+      expScratch[c] = e
+      sum += e
+    }
     const w = weighted ? weight[r]! : 1
     const y = label[r]!
-    for (let c = 0; c < k; c++) {
-      const p = Math.exp(margin[o + c]! - max) / sum
-      grad[c * n + r] = (p - (c === y ? 1 : 0)) * w
-      hess[c * n + r] = Math.max(2 * p * (1 - p), HESS_FLOOR) * w
+    for (let c = 0, o = r; c < k; c++, o += n) {
+      const p = expScratch[c]! / sum
+      grad[o] = (p - (c === y ? 1 : 0)) * w
+      hess[o] = Math.max(2 * p * (1 - p), HESS_FLOOR) * w
     }
   }
 }
@@ -112,7 +119,8 @@ const PROBA_EPS = 1e-15
 
 /**
  * Weighted mean loss of rows `[0, n)` for objective `kind`: log-loss (binary, `k = 1`), multi-class log-loss
- * (`k ≥ 2`), half squared error reported as RMSE, or the mean pseudo-Huber loss.
+ * (`k ≥ 2`, margins column-major as in {@link softmaxGradients}), half squared error reported as RMSE, or the mean
+ * pseudo-Huber loss.
  */
 export function meanLoss(
   kind: 'logistic' | 'softmax' | 'squared_error' | 'pseudo_huber',
@@ -136,12 +144,11 @@ export function meanLoss(
         break
       }
       case 'softmax': {
-        const o = r * k
         let max = Number.NEGATIVE_INFINITY
-        for (let c = 0; c < k; c++) if (margin[o + c]! > max) max = margin[o + c]!
+        for (let c = 0, o = r; c < k; c++, o += n) if (margin[o]! > max) max = margin[o]!
         let s = 0
-        for (let c = 0; c < k; c++) s += Math.exp(margin[o + c]! - max)
-        const p = Math.exp(margin[o + label[r]!]! - max) / s
+        for (let c = 0, o = r; c < k; c++, o += n) s += Math.exp(margin[o]! - max)
+        const p = Math.exp(margin[label[r]! * n + r]! - max) / s
         loss = -Math.log(Math.min(Math.max(p, PROBA_EPS), 1 - PROBA_EPS))
         break
       }
