@@ -5,7 +5,14 @@
 import cliProgress from 'cli-progress'
 import type { ProgressEvent } from '../train/progress.js'
 
-const PHASE_LABEL = { 'fit-pipeline': 'fit preprocessing', train: 'train', evaluate: 'evaluate' } as const
+const PHASE_LABEL = {
+  'fit-pipeline': 'fit preprocessing',
+  train: 'train',
+  evaluate: 'evaluate',
+  sketch: 'sketch bin boundaries',
+  bin: 'bin rows',
+  boost: 'grow trees',
+} as const
 
 /** A progress display that consumes training progress events. */
 export interface ProgressDisplay {
@@ -18,7 +25,7 @@ export function createProgress(enabled: boolean): ProgressDisplay {
   if (!enabled || !process.stderr.isTTY) return { update() {}, stop() {} }
   const bar = new cliProgress.SingleBar(
     {
-      format: ' {phase} |{bar}| {percentage}% · {value}/{total} rows · {speed} rows/s · ETA {eta_formatted}',
+      format: ' {phase} |{bar}| {percentage}% · {value}/{total} {unit} · {speed} {unit}/s · ETA {eta_formatted}',
       hideCursor: true,
       stream: process.stderr,
       etaBuffer: 50,
@@ -39,7 +46,7 @@ export function createProgress(enabled: boolean): ProgressDisplay {
         if (key !== '') bar.stop()
         key = label
         started = performance.now()
-        bar.start(total, 0, { phase: label.padEnd(22), speed: '0' })
+        bar.start(total, 0, { phase: label.padEnd(22), speed: '0', unit: event.unit ?? 'rows' })
       }
       const seconds = (performance.now() - started) / 1000
       bar.update(Math.min(event.rows, total), {

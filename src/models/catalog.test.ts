@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest'
 import { isScalemlError } from '../core/errors.js'
 import { fromRows } from '../core/matrix.js'
 import { parseParamAssignments } from '../core/params.js'
-import { createModel, MODEL_CATALOG, MODEL_NAMES, modelEntry, modelFromJSON } from './catalog.js'
+import {
+  createModel,
+  MODEL_CATALOG,
+  MODEL_FAMILIES,
+  MODEL_NAMES,
+  modelEntry,
+  modelFromJSON,
+  resolveModelName,
+} from './catalog.js'
 
 describe('model catalog', () => {
   it('lists every model with its task', () => {
@@ -18,11 +26,27 @@ describe('model catalog', () => {
       'minibatch-kmeans',
       'tree-ensemble-classifier',
       'tree-ensemble-regressor',
+      'gbdt-classifier',
+      'gbdt-regressor',
+      'random-forest-classifier',
+      'random-forest-regressor',
     ])
+    expect(MODEL_CATALOG['gbdt-classifier'].training).toBe('fit')
     expect(MODEL_CATALOG['minibatch-kmeans'].task).toBe('clustering')
     expect(MODEL_CATALOG['gaussian-nb'].task).toBe('classification')
     expect(MODEL_CATALOG['sgd-classifier'].task).toBe('classification')
     expect(MODEL_CATALOG['sgd-regressor'].task).toBe('regression')
+  })
+
+  it('resolves family names by the task and keeps every other name', () => {
+    expect(resolveModelName('gbdt', 'classification')).toBe('gbdt-classifier')
+    expect(resolveModelName('gbdt', 'regression')).toBe('gbdt-regressor')
+    expect(resolveModelName('random-forest', 'regression')).toBe('random-forest-regressor')
+    expect(resolveModelName('perceptron', 'regression')).toBe('perceptron')
+    for (const family of Object.values(MODEL_FAMILIES)) {
+      expect(MODEL_NAMES).toContain(family.classification)
+      expect(MODEL_NAMES).toContain(family.regression)
+    }
   })
 
   it('creates models by name and rebuilds them from JSON by kind', () => {
@@ -46,7 +70,9 @@ describe('model catalog', () => {
       expect.unreachable()
     } catch (error) {
       expect(isScalemlError(error, 'INVALID_ARGUMENT')).toBe(true)
-      expect((error as Error).message).toBe(`Unknown model 'xgboost'. Known models: ${MODEL_NAMES.join(', ')}.`)
+      expect((error as Error).message).toBe(
+        `Unknown model 'xgboost'. Known models: ${MODEL_NAMES.join(', ')} (and the families gbdt, random-forest, sgd, passive-aggressive, which train the classifier or the regressor by the target).`,
+      )
     }
     expect(() => modelEntry('toString')).toThrow(/Unknown model 'toString'/)
   })

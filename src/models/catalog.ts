@@ -10,6 +10,7 @@ import { BAYES_CATALOG_ENTRIES } from './bayes/catalog-entries.js'
 import { CLUSTER_CATALOG_ENTRIES } from './cluster/catalog-entries.js'
 import type { AnyEstimator, Classifier, EstimatorJSON, Regressor, SupervisedEstimator } from './estimator.js'
 import { LINEAR_EXTRA_CATALOG_ENTRIES } from './linear/catalog-entries.js'
+import { TREE_CATALOG_ENTRIES } from './trees/catalog-entries.js'
 import {
   TREE_ENSEMBLE_CATALOG_ENTRIES,
   TREE_ENSEMBLE_CLASSIFIER_KIND,
@@ -58,6 +59,11 @@ export interface ModelEntry<M extends AnyEstimator = AnyEstimator> {
   fromJSON(json: EstimatorJSON): M
   /** False for models that are only loaded or imported, never trained by scaleml (imported tree ensembles). */
   readonly trainable?: boolean
+  /**
+   * How the model learns (default 'partialFit'): batch by batch, or 'fit' once over all training rows binned in
+   * memory (tree ensembles; their `partialFit` throws).
+   */
+  readonly training?: 'partialFit' | 'fit'
 }
 
 /** Every model by name. */
@@ -87,7 +93,27 @@ export const MODEL_CATALOG = {
   ...BAYES_CATALOG_ENTRIES,
   ...CLUSTER_CATALOG_ENTRIES,
   ...TREE_ENSEMBLE_ENTRIES,
+  ...TREE_CATALOG_ENTRIES,
 } as const
+
+/**
+ * Names that stand for a family and resolve to its classifier or regressor by the target: `--model gbdt` on a
+ * boolean target trains `gbdt-classifier`.
+ */
+export const MODEL_FAMILIES: Readonly<Record<string, { classification: ModelName; regression: ModelName }>> = {
+  gbdt: { classification: 'gbdt-classifier', regression: 'gbdt-regressor' },
+  'random-forest': { classification: 'random-forest-classifier', regression: 'random-forest-regressor' },
+  sgd: { classification: 'sgd-classifier', regression: 'sgd-regressor' },
+  'passive-aggressive': {
+    classification: 'passive-aggressive-classifier',
+    regression: 'passive-aggressive-regressor',
+  },
+}
+
+/** The catalog name `name` stands for when training `task` (a family name resolves; any other name is kept). */
+export function resolveModelName(name: string, task: 'classification' | 'regression'): string {
+  return Object.hasOwn(MODEL_FAMILIES, name) ? MODEL_FAMILIES[name]![task] : name
+}
 
 /** A model name. */
 export type ModelName = keyof typeof MODEL_CATALOG
@@ -103,9 +129,19 @@ export function isModelName(name: string): name is ModelName {
 /** The catalog entry for `name`; throws `INVALID_ARGUMENT` listing the known names. */
 export function modelEntry(name: string): ModelEntry {
   if (!isModelName(name)) {
-    throw new ScalemlError('INVALID_ARGUMENT', `Unknown model '${name}'. Known models: ${MODEL_NAMES.join(', ')}.`, [
-      { code: 'invalid_value', path: ['model'], message: `unknown model '${name}'`, expected: MODEL_NAMES.join(' | ') },
-    ])
+    const families = Object.keys(MODEL_FAMILIES).join(', ')
+    throw new ScalemlError(
+      'INVALID_ARGUMENT',
+      `Unknown model '${name}'. Known models: ${MODEL_NAMES.join(', ')} (and the families ${families}, which train the classifier or the regressor by the target).`,
+      [
+        {
+          code: 'invalid_value',
+          path: ['model'],
+          message: `unknown model '${name}'`,
+          expected: MODEL_NAMES.join(' | '),
+        },
+      ],
+    )
   }
   return MODEL_CATALOG[name] as ModelEntry
 }

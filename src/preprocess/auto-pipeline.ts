@@ -9,6 +9,8 @@ import type { Field, Schema } from '../data/batch.js'
 import { type DatetimeEncoding, DatetimeParts } from './datetime-parts.js'
 import { FeatureHasher } from './hasher.js'
 import { DEFAULT_MAX_CATEGORIES, OneHotEncoder } from './one-hot-encoder.js'
+import { OrdinalEncoder } from './ordinal-encoder.js'
+import { Passthrough } from './passthrough.js'
 import { Pipeline } from './pipeline.js'
 import { StandardScaler } from './standard-scaler.js'
 import type { Transformer } from './transformer.js'
@@ -24,6 +26,12 @@ export interface AutoPipelineOptions {
    * `FeatureHasher`): for high-cardinality categoricals, where a vocabulary would not fit.
    */
   readonly hashed?: ReadonlyMap<string, number>
+  /**
+   * Who reads the features (default 'linear'): 'linear' standardizes numbers and one-hot encodes categories and
+   * calendar parts; 'trees' keeps numbers as they are (missing as NaN), gives categories ordinal codes (the tree
+   * splits on them as categories) and calendar parts as numbers (hour, day of week, month).
+   */
+  readonly encoding?: 'linear' | 'trees'
 }
 
 /**
@@ -53,6 +61,12 @@ export function autoPipeline(schema: Schema, features: readonly string[], option
     if (inputs.some((f) => f.name === name)) {
       throw new ScalemlError('INVALID_ARGUMENT', `Feature "${name}" is listed twice.`)
     }
+    if (options.hashed?.has(name) && options.encoding === 'trees') {
+      throw new ScalemlError(
+        'INVALID_ARGUMENT',
+        `Feature "${name}" cannot be hashed for a tree model: trees split on its categories directly (the ${DEFAULT_MAX_CATEGORIES} most frequent get their own code); drop --hash.`,
+      )
+    }
     if (options.hashed?.has(name) && field.type !== 'string') {
       throw new ScalemlError(
         'INVALID_ARGUMENT',
@@ -66,6 +80,7 @@ export function autoPipeline(schema: Schema, features: readonly string[], option
 }
 
 function stepFor(field: Field, options: AutoPipelineOptions): Transformer {
+  if (options.encoding === 'trees') return treeStepFor(field, options)
   switch (field.type) {
     case 'float':
     case 'int':
@@ -78,5 +93,18 @@ function stepFor(field: Field, options: AutoPipelineOptions): Transformer {
     }
     case 'timestamp':
       return new DatetimeParts({ column: field.name, encoding: options.datetimeEncoding ?? 'onehot' })
+  }
+}
+
+function treeStepFor(field: Field, options: AutoPipelineOptions): Transformer {
+  switch (field.type) {
+    case 'float':
+    case 'int':
+    case 'bool':
+      return new Passthrough({ columns: [field.name] })
+    case 'string':
+      return new OrdinalEncoder({ column: field.name, maxCategories: options.maxCategories ?? DEFAULT_MAX_CATEGORIES })
+    case 'timestamp':
+      return new DatetimeParts({ column: field.name, encoding: 'ordinal' })
   }
 }

@@ -7,6 +7,7 @@ import { ScalemlError } from '../core/errors.js'
 import { DatetimeParts } from './datetime-parts.js'
 import { FeatureHasher } from './hasher.js'
 import { OneHotEncoder } from './one-hot-encoder.js'
+import { OrdinalEncoder } from './ordinal-encoder.js'
 import { Passthrough } from './passthrough.js'
 import { StandardScaler } from './standard-scaler.js'
 import type { Transformer, TransformerJSON } from './transformer.js'
@@ -18,6 +19,7 @@ export const TRANSFORMER_CATALOG: ReadonlyMap<string, (json: TransformerJSON) =>
 >([
   ['standard-scaler', StandardScaler.fromJSON],
   ['one-hot', OneHotEncoder.fromJSON],
+  ['ordinal', OrdinalEncoder.fromJSON],
   ['datetime-parts', DatetimeParts.fromJSON],
   ['feature-hasher', FeatureHasher.fromJSON],
   ['passthrough', Passthrough.fromJSON],

@@ -50,6 +50,41 @@ describe('DatetimeParts', () => {
     })
   })
 
+  describe('ordinal', () => {
+    describeTransformerContract({
+      create: () => new DatetimeParts({ column: 'when', encoding: 'ordinal' }),
+      fromJSON: DatetimeParts.fromJSON,
+      incompatible: () => new DatetimeParts({ column: 'when', parts: ['hour'], encoding: 'ordinal' }),
+      keepsMissingAsNaN: true,
+    })
+
+    it(`writes pandas' dt.hour, dt.dayofweek and dt.month values on the ${fixture.epochMs.length} fixture timestamps`, () => {
+      const parts = new DatetimeParts({ column: 't', encoding: 'ordinal' })
+      expect(parts.outputNames()).toEqual(['t.hour', 't.dayOfWeek', 't.month'])
+      const out = transformRows(parts, timestampBatch(fixture.epochMs))
+      fixture.epochMs.forEach((_, i) => {
+        expect(Array.from(out.subarray(3 * i, 3 * i + 3)), fixture.iso[i]).toEqual([
+          fixture.hour[i],
+          fixture.dayOfWeek[i],
+          fixture.month[i],
+        ])
+      })
+    })
+
+    it('writes NaN (missing) for a null or non-finite timestamp, densely and sparsely', () => {
+      const parts = new DatetimeParts({ column: 't', parts: ['month'], encoding: 'ordinal' })
+      const batch = timestampBatch([null, Number.NaN, Date.UTC(2001, 11, 31, 23)])
+      expect(Array.from(transformRows(parts, batch))).toEqual([Number.NaN, Number.NaN, 12])
+      const indices = new Int32Array(3)
+      const values = new Float32Array(3)
+      parts.transformSparse(batch, indices, values, 1, 0, 5)
+      expect([Array.from(indices), Array.from(values)]).toEqual([
+        [5, 5, 5],
+        [Number.NaN, Number.NaN, 12],
+      ])
+    })
+  })
+
   it(`matches pandas ${fixture.versions['pandas']} dt.hour / dt.dayofweek / dt.month on ${fixture.epochMs.length} timestamps (1700–2262, leap days, year ends, pre-1970)`, () => {
     const parts = new DatetimeParts({ column: 't' })
     const out = transformRows(parts, timestampBatch(fixture.epochMs))
@@ -141,7 +176,7 @@ describe('DatetimeParts', () => {
       `[ScalemlError: The 'parts' parameter of DatetimeParts must list distinct parts among "hour", "dayOfWeek", "month". Got "hour" twice.]`,
     )
     expect(() => new DatetimeParts({ column: 't', encoding: 'sparse' as 'onehot' })).toThrowErrorMatchingInlineSnapshot(
-      `[ScalemlError: The 'encoding' parameter of DatetimeParts must be one of "onehot", "cyclic". Got "sparse" instead.]`,
+      `[ScalemlError: The 'encoding' parameter of DatetimeParts must be one of "onehot", "cyclic", "ordinal". Got "sparse" instead.]`,
     )
     const strings: Batch = {
       length: 1,

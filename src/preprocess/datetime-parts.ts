@@ -1,6 +1,7 @@
 /**
  * Calendar features from a timestamp column (epoch milliseconds, UTC): hour 0–23, day of week (Monday = 0 …
- * Sunday = 6) and month 1–12, as one-hot indicators over their fixed ranges or as sin/cos pairs on the unit circle.
+ * Sunday = 6) and month 1–12, as one-hot indicators over their fixed ranges, as sin/cos pairs on the unit circle, or
+ * as the numbers themselves (for tree models, which split on them).
  * Everything is computed in UTC by integer arithmetic on the epoch value, never in the process's local zone. The
  * vocabularies are fixed, so there is nothing to learn: the step is fitted from the start and `merge` only checks
  * that both sides agree.
@@ -22,8 +23,11 @@ import type { Transformer, TransformerJSON } from './transformer.js'
 /** A calendar field of a timestamp. */
 export type DatetimePart = 'hour' | 'dayOfWeek' | 'month'
 
-/** How a part becomes features: 24/7/12 indicators, or `sin`/`cos` of the part's angle on its cycle. */
-export type DatetimeEncoding = 'onehot' | 'cyclic'
+/**
+ * How a part becomes features: 24/7/12 indicators, `sin`/`cos` of the part's angle on its cycle, or one feature
+ * holding the part's value (hour 0–23, day of week 0–6, month 1–12; NaN for a missing timestamp).
+ */
+export type DatetimeEncoding = 'onehot' | 'cyclic' | 'ordinal'
 
 /** Hyperparameters of {@link DatetimeParts}. */
 export interface DatetimePartsParams {
@@ -101,10 +105,10 @@ export class DatetimeParts implements Transformer {
     checkColumnName(OWNER, 'column', params?.column)
     const parts = params.parts ?? DATETIME_PARTS
     const encoding = params.encoding ?? 'onehot'
-    if (encoding !== 'onehot' && encoding !== 'cyclic') {
+    if (encoding !== 'onehot' && encoding !== 'cyclic' && encoding !== 'ordinal') {
       throw new ScalemlError(
         'INVALID_PARAM',
-        `The 'encoding' parameter of ${OWNER} must be one of "onehot", "cyclic". Got ${JSON.stringify(encoding)} instead.`,
+        `The 'encoding' parameter of ${OWNER} must be one of "onehot", "cyclic", "ordinal". Got ${JSON.stringify(encoding)} instead.`,
       )
     }
     if (!Array.isArray(parts) || parts.length === 0) {
@@ -123,7 +127,7 @@ export class DatetimeParts implements Transformer {
       }
       this.#codes[i] = code
       this.#starts[i] = width
-      width += encoding === 'onehot' ? PERIOD[code as 0 | 1 | 2] : 2
+      width += encoding === 'onehot' ? PERIOD[code as 0 | 1 | 2] : encoding === 'cyclic' ? 2 : 1
     })
     this.#width = width
     this.params = { column: params.column, parts: [...parts], encoding }
@@ -168,6 +172,8 @@ export class DatetimeParts implements Transformer {
       const code = DATETIME_PARTS.indexOf(part) as 0 | 1 | 2
       if (encoding === 'cyclic') {
         names.push(`${column}.${part}_sin`, `${column}.${part}_cos`)
+      } else if (encoding === 'ordinal') {
+        names.push(`${column}.${part}`)
       } else {
         for (let k = 0; k < PERIOD[code]; k++) names.push(`${column}.${part}=${k + FIRST_VALUE[code]}`)
       }
@@ -180,13 +186,13 @@ export class DatetimeParts implements Transformer {
     const codes = this.#codes
     const starts = this.#starts
     const nParts = codes.length
-    const onehot = this.params.encoding === 'onehot'
+    const encoding = this.params.encoding
     const position = this.#position
     let day = Number.NaN
     for (let i = 0, base = offset; i < batch.length; i++, base += stride) {
       const ms = values[i]!
       if (!Number.isFinite(ms) || (nulls !== undefined && nulls[i] === 1)) {
-        out.fill(0, base, base + this.#width)
+        out.fill(encoding === 'ordinal' ? Number.NaN : 0, base, base + this.#width)
         continue
       }
       day = positionsInCycles(ms, day, position)
@@ -194,8 +200,10 @@ export class DatetimeParts implements Transformer {
         const code = codes[p]!
         const k = position[code]!
         const at = base + starts[p]!
-        if (onehot) {
+        if (encoding === 'onehot') {
           writeIndicator(out, at, PERIOD[code as 0 | 1 | 2], k)
+        } else if (encoding === 'ordinal') {
+          out[at] = k + FIRST_VALUE[code as 0 | 1 | 2]
         } else {
           out[at] = SIN[code]![k]!
           out[at + 1] = COS[code]![k]!
@@ -205,12 +213,12 @@ export class DatetimeParts implements Transformer {
   }
 
   /**
-   * One entry per part ('onehot': the indicator that is 1) or two ('cyclic': sin then cos). A null or non-finite
-   * timestamp, which `transform` writes as zeros, gives each of its entries the value 0 (at the part's first
-   * column, and its cos column for 'cyclic'), so the count stays fixed.
+   * One entry per part ('onehot': the indicator that is 1; 'ordinal': the value) or two ('cyclic': sin then cos).
+   * A null or non-finite timestamp, which `transform` writes as zeros (NaN for 'ordinal'), gives each of its entries
+   * that value (at the part's first column, and its cos column for 'cyclic'), so the count stays fixed.
    */
   get nnzPerRow(): number {
-    return this.params.encoding === 'onehot' ? this.#codes.length : 2 * this.#codes.length
+    return this.params.encoding === 'cyclic' ? 2 * this.#codes.length : this.#codes.length
   }
 
   transformSparse(
@@ -225,7 +233,7 @@ export class DatetimeParts implements Transformer {
     const codes = this.#codes
     const starts = this.#starts
     const nParts = codes.length
-    const onehot = this.params.encoding === 'onehot'
+    const encoding = this.params.encoding
     const position = this.#position
     let day = Number.NaN
     for (let i = 0, base = nnzOffset; i < batch.length; i++, base += nnzStride) {
@@ -235,9 +243,12 @@ export class DatetimeParts implements Transformer {
       for (let p = 0; p < nParts; p++) {
         const code = codes[p]!
         const first = colOffset + starts[p]!
-        if (onehot) {
+        if (encoding === 'onehot') {
           indices[base + p] = missing ? first : first + position[code]!
           values[base + p] = missing ? 0 : 1
+        } else if (encoding === 'ordinal') {
+          indices[base + p] = first
+          values[base + p] = missing ? Number.NaN : position[code]! + FIRST_VALUE[code as 0 | 1 | 2]
         } else {
           const at = base + 2 * p
           const k = position[code]!

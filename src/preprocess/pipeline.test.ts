@@ -190,7 +190,7 @@ describe('Pipeline', () => {
     expect(() =>
       Pipeline.fromJSON({ ...json, steps: [{ kind: 'eval', code: 'process.exit(1)' }] }),
     ).toThrowErrorMatchingInlineSnapshot(
-      `[ScalemlError: Invalid pipeline JSON: steps[0] has kind "eval", which is not a known transformer (known: standard-scaler, one-hot, datetime-parts, feature-hasher, passthrough).]`,
+      `[ScalemlError: Invalid pipeline JSON: steps[0] has kind "eval", which is not a known transformer (known: standard-scaler, one-hot, ordinal, datetime-parts, feature-hasher, passthrough).]`,
     )
     expect(() => Pipeline.fromJSON({ ...json, version: 2 })).toThrowError(
       expect.objectContaining({ code: 'ARTIFACT_INVALID' }),

@@ -16,7 +16,7 @@ import { fingerprintFiles } from '../data/fingerprint.js'
 import { describeFile, type FileSource, openFileSource } from '../data/sources/file-source.js'
 import { detectFormat } from '../data/sources/files.js'
 import { isHoldoutRow, parseHoldout, resolveTimeCutoff } from '../data/split.js'
-import { supervisedModelEntry, supervisedModelFromJSON } from '../models/catalog.js'
+import { resolveModelName, supervisedModelEntry, supervisedModelFromJSON } from '../models/catalog.js'
 import type { EstimatorJSON, SupervisedEstimator } from '../models/estimator.js'
 import { autoPipeline } from '../preprocess/auto-pipeline.js'
 import { Pipeline } from '../preprocess/pipeline.js'
@@ -41,6 +41,7 @@ import type { EpochSummary, ProgressListener } from './progress.js'
 import { epochBatches, ROW_INDEX_COLUMN, type RowFilter, scanRows, type TrainingRows } from './rows.js'
 import { mixSeed, SHUFFLE_MODES, type ShuffleMode } from './shuffle.js'
 import { quoteIdent, resolveTarget, TARGET_COLUMN } from './target.js'
+import { type FittableTreeModel, fitTreeModel, type RowPass, type TreeFitResult } from './tree-fit.js'
 
 /** What to train. Mirrors `scaleml train` flags. */
 export interface TrainJobOptions {
@@ -138,6 +139,22 @@ export interface TrainingSummary {
   readonly validationRows?: number
   /** Where this run started, when it resumed from a checkpoint. */
   readonly resumedFrom?: { readonly epoch: number; readonly block: number; readonly batch: number }
+  /** How a tree model was trained. */
+  readonly trees?: TreeTrainingSummary
+}
+
+/** How a tree model was trained: its bins, its rounds, the time of each step. */
+export interface TreeTrainingSummary {
+  /** Bins per feature (value bins plus the missing bin), in feature order. */
+  readonly binsPerFeature: readonly number[]
+  /** Memory of the binned training rows. */
+  readonly binnedBytes: number
+  /** Rows that scored each round (early stopping). */
+  readonly evalRows?: number
+  /** Boosting rounds trained, and the best one (0-based) kept (gradient boosting). */
+  readonly rounds?: number
+  readonly bestIteration?: number
+  readonly seconds: { readonly sketch: number; readonly bin: number; readonly grow: number }
 }
 
 /** A trained model with everything its artifact needs. */
@@ -294,8 +311,13 @@ export async function trainJob(options: TrainJobOptions): Promise<TrainJobResult
       )
     }
     const targetKind = targetField.type === 'bool' ? 'boolean' : 'numeric'
-    const modelKind = options.model ?? (targetKind === 'boolean' ? 'sgd-classifier' : 'sgd-regressor')
+    const modelKind = resolveModelName(
+      options.model ?? (targetKind === 'boolean' ? 'sgd-classifier' : 'sgd-regressor'),
+      targetKind === 'boolean' ? 'classification' : 'regression',
+    )
     const entry = supervisedModelEntry(modelKind)
+    const trees = entry.training === 'fit'
+    if (trees) checkTreeOptions(modelKind, options, epochs, entry.defaults)
     const given = {
       ...(options.params ?? {}),
       ...parseParamAssignments(modelKind, entry.constraints, options.paramAssignments ?? []),
@@ -303,15 +325,21 @@ export async function trainJob(options: TrainJobOptions): Promise<TrainJobResult
     // When the loop already shuffles rows, the model's own within-batch shuffle (scikit-learn's `shuffle=True`)
     // would only permute them a second time; it stays off unless the user sets it.
     const loopShuffles = loop.shuffle !== 'none' && 'shuffle' in entry.defaults && !('shuffle' in given)
-    const params = { seed, ...(loopShuffles ? { shuffle: false } : {}), ...given }
+    // `--early-stopping` on boosted trees stops after `nIterNoChange` rounds without a better validation loss.
+    const treeStopping =
+      trees && options.earlyStopping && !('earlyStoppingRounds' in given)
+        ? { earlyStoppingRounds: options.nIterNoChange ?? DEFAULT_TREE_STOPPING_ROUNDS }
+        : {}
+    const params = { seed, ...(loopShuffles ? { shuffle: false } : {}), ...treeStopping, ...given }
     // Checked now rather than on the first partialFit, which comes only after a full pass over the data.
     entry.validate(params)
     let model = entry.create(params)
     if (declaredClasses !== undefined && model.task !== 'classification') {
       throw new ScalemlError('INVALID_ARGUMENT', `classes are for classifiers; ${modelKind} is a regressor.`)
     }
+    // Tree models take NaN as a missing value (each split learns where it goes) and ±Infinity as ordinary values.
     const finiteColumns =
-      loop.impute === 'all'
+      loop.impute === 'all' || trees
         ? []
         : features.filter((name) => {
             const type = sourceSchema.fields.find((f) => f.name === name)?.type
@@ -381,7 +409,10 @@ export async function trainJob(options: TrainJobOptions): Promise<TrainJobResult
       trainingLoss = checkpoint.trainingLoss
       scores.push(...checkpoint.scores)
     } else {
-      pipeline = autoPipeline(sourceSchema, features, options.hash ? { hashed: options.hash } : {})
+      pipeline = autoPipeline(sourceSchema, features, {
+        ...(options.hash ? { hashed: options.hash } : {}),
+        ...(trees ? { encoding: 'trees' as const } : {}),
+      })
       // Pass 1: preprocessing statistics and the label values, in one streaming read in file order.
       trainRows = 0
       for await (const batch of scanRows(data, trainKeep)) {
@@ -465,9 +496,42 @@ export async function trainJob(options: TrainJobOptions): Promise<TrainJobResult
         `${modelKind} takes dense rows only, and ${pipeline.nFeatures.toLocaleString('en-US')} features × ${batchSize.toLocaleString('en-US')} rows would need ${(denseBytes / 2 ** 30).toFixed(1)} GiB per batch; lower --batch-size, hash into fewer columns, or use a model that takes sparse rows (sgd-classifier, sgd-regressor, perceptron, passive-aggressive-*).`,
       )
     }
-    const trackLoss = rule !== undefined && scoring === undefined
+    const trackLoss = rule !== undefined && scoring === undefined && !trees
     const fitOptions = classes ? { classes, ...(labelCounts.size > 0 ? { classCounts: labelCounts } : {}) } : {}
-    for (let epoch = position.epoch; epoch <= epochs && !stopped; epoch++) {
+    let treeFit: TreeFitResult | undefined
+    if (trees) {
+      const stoppingRounds = model.params['earlyStoppingRounds']
+      const evalRows: RowPass | undefined =
+        stoppingRounds === null || stoppingRounds === undefined
+          ? undefined
+          : validationKeep
+            ? () => scanRows(data, validationKeep)
+            : testSource
+              ? () => scanRows({ ...data, source: testSource! }, split.testKeep)
+              : undefined
+      if (stoppingRounds !== null && stoppingRounds !== undefined && evalRows === undefined) {
+        throw new ScalemlError(
+          'INVALID_ARGUMENT',
+          `Early stopping of ${modelKind} scores each round on validation rows: pass --validation-fraction or --holdout.`,
+        )
+      }
+      treeFit = await fitTreeModel(model as unknown as FittableTreeModel, {
+        pipeline,
+        rows: () => scanRows(data, trainKeep),
+        trainRows,
+        targetColumn: TARGET_COLUMN,
+        dataLabel,
+        ...(classes ? { classes } : {}),
+        ...(evalRows ? { evalRows } : {}),
+        rounds: Number(model.params['nEstimators']),
+        seed,
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      })
+      epochsCompleted = 1
+      const boosted = model as unknown as { nRounds?: number }
+      stopped = typeof boosted.nRounds === 'number' && boosted.nRounds < Number(model.params['nEstimators'])
+    }
+    for (let epoch = position.epoch; epoch <= epochs && !stopped && !trees; epoch++) {
       const epochStarted = performance.now()
       const resuming = epoch === position.epoch
       let rowsInEpoch = resuming ? position.rowsInEpoch : 0
@@ -593,10 +657,10 @@ export async function trainJob(options: TrainJobOptions): Promise<TrainJobResult
         rows: trainRows,
         seed,
         epochs: epochsCompleted,
-        shuffle: loop.shuffle,
+        shuffle: trees ? 'none' : loop.shuffle,
       },
       training: {
-        shuffle: loop.shuffle,
+        shuffle: trees ? 'none' : loop.shuffle,
         epochsCompleted,
         stoppedEarly: stopped,
         ...(scoredOn === undefined
@@ -610,6 +674,7 @@ export async function trainJob(options: TrainJobOptions): Promise<TrainJobResult
             }),
         ...(validationRows === undefined ? {} : { validationRows }),
         ...(resumedFrom === undefined ? {} : { resumedFrom }),
+        ...(treeFit === undefined ? {} : { trees: treeSummary(model, treeFit) }),
       },
       seconds: (performance.now() - started) / 1000,
       timings: {
@@ -621,6 +686,50 @@ export async function trainJob(options: TrainJobOptions): Promise<TrainJobResult
   } finally {
     await trainSource.close()
     await testSource?.close()
+  }
+}
+
+/** Rounds without a better validation loss that stop boosting under `--early-stopping` (XGBoost users' usual 10). */
+const DEFAULT_TREE_STOPPING_ROUNDS = 10
+
+/** Refuses the options of incremental training that have no meaning for a tree model. */
+function checkTreeOptions(
+  modelKind: string,
+  options: TrainJobOptions,
+  epochs: number,
+  defaults: Readonly<Record<string, unknown>>,
+): void {
+  const why = `${modelKind} grows its trees on all training rows at once`
+  if (options.checkpointDir !== undefined || options.resume) {
+    throw new ScalemlError(
+      'INVALID_ARGUMENT',
+      `${why}; --checkpoint-dir and --resume are for incremental learners. Drop them.`,
+    )
+  }
+  if (epochs !== 1) {
+    throw new ScalemlError(
+      'INVALID_ARGUMENT',
+      `${why}; --epochs is for incremental learners. Set the number of trees with --param n_estimators=<n>.`,
+    )
+  }
+  if (options.earlyStopping && !('earlyStoppingRounds' in defaults)) {
+    throw new ScalemlError(
+      'INVALID_ARGUMENT',
+      `${modelKind} has no early stopping (its trees are independent); drop --early-stopping.`,
+    )
+  }
+}
+
+/** The tree part of a training summary. */
+function treeSummary(model: SupervisedEstimator, fit: TreeFitResult): TreeTrainingSummary {
+  const boosted = model as unknown as { nRounds?: number; bestIteration?: number }
+  return {
+    binsPerFeature: fit.binsPerFeature,
+    binnedBytes: fit.binnedBytes,
+    ...(fit.evalRows > 0 ? { evalRows: fit.evalRows } : {}),
+    ...(typeof boosted.nRounds === 'number' ? { rounds: boosted.nRounds } : {}),
+    ...(typeof boosted.bestIteration === 'number' ? { bestIteration: boosted.bestIteration } : {}),
+    seconds: fit.seconds,
   }
 }
 

@@ -3,8 +3,11 @@
  * @module
  */
 
-/** What a training job is doing. */
-export type TrainPhase = 'fit-pipeline' | 'train' | 'evaluate'
+/**
+ * What a training job is doing. Tree models replace 'train' by three steps: 'sketch' (a pass for the bin
+ * boundaries), 'bin' (a pass writing every row's bins) and 'boost' (growing the trees, counted in trees).
+ */
+export type TrainPhase = 'fit-pipeline' | 'train' | 'evaluate' | 'sketch' | 'bin' | 'boost'
 
 /** The end of a training epoch: its score and where early stopping stands. */
 export interface EpochSummary {
@@ -38,6 +41,8 @@ export interface ProgressEvent {
   readonly epochs?: number
   readonly rows: number
   readonly totalRows?: number
+  /** What `rows` and `totalRows` count (default 'rows'; 'trees' during 'boost'). */
+  readonly unit?: 'rows' | 'trees'
   /** Present on the one 'train' event that closes an epoch. */
   readonly epochEnd?: EpochSummary
 }

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander'
 import { ScalemlError } from '../../core/errors.js'
-import { MODEL_CATALOG } from '../../models/catalog.js'
+import { MODEL_CATALOG, MODEL_FAMILIES, modelEntry } from '../../models/catalog.js'
 import { IMPUTE_MODES, type ImputeMode } from '../../train/checks.js'
 import { clusterJob } from '../../train/cluster-job.js'
 import { trainJob } from '../../train/job.js'
@@ -54,7 +54,10 @@ export function registerTrainCommand(program: Command): void {
       'label column or SQL expression, e.g. "delay > 15" (required, except for clustering models)',
     )
     .option('--features <a,b,c>', 'feature columns (default: every column the target does not read)')
-    .option('--model <name>', `model: ${Object.keys(MODEL_CATALOG).join(' | ')} (default: by target type)`)
+    .option(
+      '--model <name>',
+      `model: ${[...Object.keys(MODEL_FAMILIES), ...Object.keys(MODEL_CATALOG)].join(' | ')} (default: sgd by target type; a family picks its classifier or regressor by the target)`,
+    )
     .option(
       '--hash <column:n>',
       'hash a string feature into n columns (a number or 2^k) instead of one-hot encoding it, repeatable; e.g. origin:2^18',
@@ -109,13 +112,9 @@ export function registerTrainCommand(program: Command): void {
     )
     .action(async (flags: TrainFlags) => {
       const modelName = flags.model
-      if (modelName !== undefined && !(modelName in MODEL_CATALOG)) {
-        throw new ScalemlError(
-          'INVALID_ARGUMENT',
-          `Unknown model '${modelName}'. Known models: ${Object.keys(MODEL_CATALOG).join(', ')}.`,
-        )
-      }
-      if (modelName !== undefined && MODEL_CATALOG[modelName as keyof typeof MODEL_CATALOG].task === 'clustering') {
+      // Family names (gbdt, random-forest, …) resolve by the target inside trainJob; anything else must be known.
+      if (modelName !== undefined && !Object.hasOwn(MODEL_FAMILIES, modelName)) modelEntry(modelName)
+      if (modelName !== undefined && MODEL_CATALOG[modelName as keyof typeof MODEL_CATALOG]?.task === 'clustering') {
         if (flags.target !== undefined) {
           throw new ScalemlError(
             'INVALID_ARGUMENT',
@@ -215,7 +214,14 @@ export function registerTrainCommand(program: Command): void {
         const r = result.training.resumedFrom
         process.stdout.write(`resumed from epoch ${r.epoch}, block ${r.block}, batch ${r.batch}\n`)
       }
-      if (result.training.stoppedEarly) {
+      const trees = result.training.trees
+      if (trees) {
+        const s = trees.seconds
+        const rounds = trees.rounds === undefined ? '' : `, ${trees.rounds} rounds (best ${trees.bestIteration! + 1})`
+        process.stdout.write(
+          `trees: sketch ${s.sketch.toFixed(1)} s, bin ${s.bin.toFixed(1)} s (${(trees.binnedBytes / 1048576).toFixed(0)} MiB), grow ${s.grow.toFixed(1)} s${rounds}\n`,
+        )
+      } else if (result.training.stoppedEarly) {
         process.stdout.write(`early stopping after epoch ${result.training.epochsCompleted}\n`)
       }
       if (result.holdout) {

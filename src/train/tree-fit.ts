@@ -1,0 +1,189 @@
+/**
+ * Training a tree model (gradient boosting, random forest) on a stream: the trees need every row at once, so the
+ * rows are reduced to one byte per feature first. Pass 1 sketches each feature's quantiles (mergeable, bounded
+ * memory) to choose at most 255 bins; pass 2 writes every row's bins into one column-major `Uint8Array`; then the
+ * model grows its trees on the bins alone. Memory is `rows × features` bytes plus one batch — a quarter of the
+ * float32 rows, an eighth of float64.
+ * @module
+ */
+import { ScalemlError } from '../core/errors.js'
+import type { Batch } from '../data/batch.js'
+import type { BinnedData, BinningOptions } from '../models/trees/binning.js'
+import { DatasetSketch } from '../models/trees/binning.js'
+import type { GbdtEvalSet } from '../models/trees/gbdt.js'
+import type { Pipeline } from '../preprocess/pipeline.js'
+import { extractLabels } from './labels.js'
+import type { ProgressListener } from './progress.js'
+
+/** Binned rows above this many bytes are refused (a `Uint8Array` holds at most 2^31 − 1 bytes on 64-bit Node 20). */
+export const MAX_BINNED_BYTES = 2 ** 31 - 1
+
+/** What a tree model needs to be trained by {@link fitTreeModel}. */
+export interface FittableTreeModel {
+  readonly kind: string
+  readonly task: 'classification' | 'regression'
+  fitBinned(
+    binned: BinnedData,
+    y: Float64Array,
+    options: {
+      classes?: readonly number[]
+      featureNames?: readonly string[]
+      evalSet?: GbdtEvalSet
+      onIteration?: (event: { iteration: number }) => void
+    },
+  ): void
+}
+
+/** A pass over labelled rows: called once per pass, each call a fresh read in the same order. */
+export type RowPass = () => AsyncIterable<Batch>
+
+/** Options of {@link fitTreeModel}. */
+export interface TreeFitOptions {
+  /** The fitted preprocessing (its 'ordinal' steps give the categorical features). */
+  readonly pipeline: Pipeline
+  /** The training rows, each pass in the same order. */
+  readonly rows: RowPass
+  /** Rows per training pass, as counted when the pipeline was fitted. */
+  readonly trainRows: number
+  readonly targetColumn: string
+  /** What the rows are, for messages (`data.parquet (train < 2001-06-13)`). */
+  readonly dataLabel: string
+  readonly classes?: readonly number[]
+  /** Rows that score each boosting round, for early stopping (GBDT only). */
+  readonly evalRows?: RowPass
+  /** Rounds of the model (progress total); default: unknown. */
+  readonly rounds?: number
+  readonly seed?: number
+  readonly onProgress?: ProgressListener
+}
+
+/** What {@link fitTreeModel} did. */
+export interface TreeFitResult {
+  /** Bins per feature (value bins plus the missing bin), in pipeline output order. */
+  readonly binsPerFeature: readonly number[]
+  /** Rows binned for evaluation rounds. */
+  readonly evalRows: number
+  /** Bytes of binned training rows. */
+  readonly binnedBytes: number
+  /** Wall seconds of the two passes over the data and of growing the trees. */
+  readonly seconds: { readonly sketch: number; readonly bin: number; readonly grow: number }
+}
+
+/**
+ * Fits `model` on the training rows in two streaming passes and one in-memory growth.
+ *
+ * @example
+ * await fitTreeModel(new GbdtClassifier(), { pipeline, rows: () => scanRows(data), trainRows, targetColumn, dataLabel })
+ */
+export async function fitTreeModel(model: FittableTreeModel, options: TreeFitOptions): Promise<TreeFitResult> {
+  const { pipeline, trainRows } = options
+  const nFeatures = pipeline.nFeatures
+  const bytes = trainRows * nFeatures
+  if (bytes > MAX_BINNED_BYTES) {
+    throw new ScalemlError(
+      'INVALID_ARGUMENT',
+      `${model.kind} would bin ${trainRows.toLocaleString('en-US')} rows × ${nFeatures} features = ${(bytes / 2 ** 30).toFixed(1)} GiB, above the 2 GiB a single binned buffer holds; train on a sample or fewer features.`,
+    )
+  }
+  const binning: BinningOptions = { categoricalFeatures: categoricalOutputs(pipeline), seed: options.seed ?? 0 }
+  let buffer: Float32Array = new Float32Array(0)
+  const transform = (batch: Batch) => {
+    const X = pipeline.transform(batch, buffer)
+    if (X.data.buffer !== buffer.buffer) buffer = X.data
+    return X
+  }
+
+  const sketchStarted = performance.now()
+  const sketch = new DatasetSketch(nFeatures, binning)
+  let seen = 0
+  for await (const raw of options.rows()) {
+    const { batch } = extractLabels(raw, options.targetColumn)
+    if (batch.length === 0) continue
+    sketch.partialFit(transform(batch))
+    seen += batch.length
+    options.onProgress?.({ phase: 'sketch', rows: seen, totalRows: trainRows })
+  }
+  const mapper = sketch.toBinMapper()
+
+  const binStarted = performance.now()
+  const binned = mapper.allocate(trainRows)
+  const y = new Float64Array(trainRows)
+  let offset = 0
+  for await (const raw of options.rows()) {
+    const { batch, y: labels } = extractLabels(raw, options.targetColumn)
+    if (batch.length === 0) continue
+    if (offset + batch.length > trainRows) throw changedBetweenPasses(options.dataLabel, trainRows, '>')
+    mapper.binRows(transform(batch), binned, offset)
+    y.set(labels, offset)
+    offset += batch.length
+    options.onProgress?.({ phase: 'bin', rows: offset, totalRows: trainRows })
+  }
+  if (offset !== trainRows || seen !== trainRows) throw changedBetweenPasses(options.dataLabel, trainRows, offset)
+
+  let evalSet: GbdtEvalSet | undefined
+  let evalRows = 0
+  if (options.evalRows) {
+    const parts: { X: Float32Array; y: Float64Array; rows: number }[] = []
+    for await (const raw of options.evalRows()) {
+      const { batch, y: labels } = extractLabels(raw, options.targetColumn)
+      if (batch.length === 0) continue
+      const X = transform(batch)
+      parts.push({ X: X.data.slice(0, X.rows * X.cols), y: labels.slice(), rows: X.rows })
+      evalRows += X.rows
+    }
+    if (evalRows > 0) {
+      const evalBinned = mapper.allocate(evalRows)
+      const evalY = new Float64Array(evalRows)
+      let at = 0
+      for (const part of parts) {
+        mapper.binRows({ rows: part.rows, cols: nFeatures, data: part.X }, evalBinned, at)
+        evalY.set(part.y, at)
+        at += part.rows
+      }
+      evalSet = { binned: evalBinned, y: evalY }
+    }
+  }
+
+  const growStarted = performance.now()
+  model.fitBinned(binned, y, {
+    ...(options.classes ? { classes: options.classes } : {}),
+    featureNames: pipeline.outputNames(),
+    ...(evalSet ? { evalSet } : {}),
+    onIteration: ({ iteration }) =>
+      options.onProgress?.({
+        phase: 'boost',
+        rows: iteration + 1,
+        unit: 'trees',
+        ...(options.rounds === undefined ? {} : { totalRows: options.rounds }),
+      }),
+  })
+  const done = performance.now()
+  return {
+    binsPerFeature: mapper.features.map((f) => f.nBins + 1),
+    evalRows,
+    binnedBytes: bytes,
+    seconds: {
+      sketch: (binStarted - sketchStarted) / 1000,
+      bin: (growStarted - binStarted) / 1000,
+      grow: (done - growStarted) / 1000,
+    },
+  }
+}
+
+/** Output columns of the pipeline's ordinal-encoded (categorical) steps. */
+export function categoricalOutputs(pipeline: Pipeline): number[] {
+  const out: number[] = []
+  let at = 0
+  for (const step of pipeline.steps) {
+    if (step.kind === 'ordinal') for (let k = 0; k < step.nOutputs; k++) out.push(at + k)
+    at += step.nOutputs
+  }
+  return out
+}
+
+function changedBetweenPasses(data: string, expected: number, got: number | '>'): ScalemlError {
+  return new ScalemlError(
+    'INVALID_DATA',
+    `${data} changed while training: the first pass read ${expected.toLocaleString('en-US')} labelled rows, a later pass ${got === '>' ? 'more' : got.toLocaleString('en-US')}. Tree models read the data several times; keep it unchanged until training ends.`,
+  )
+}
