@@ -43,6 +43,9 @@ const PARAMS: Partial<GbdtClassifierParams> = {
   minChildWeight: 1,
   maxCatToOnehot: 4,
   maxCatThreshold: 64,
+  // XGBoost 1.7 starts every model at base_score 0.5 (margin 0); scaleml's default starts at the label mean (as
+  // XGBoost 2 and LightGBM do). The same starting point is part of "the same hyper-parameters".
+  baseScore: 0.5,
 }
 
 const check = spawnSync(PYTHON, ['-c', 'import xgboost, sklearn, pandas, threadpoolctl'], { encoding: 'utf8' })

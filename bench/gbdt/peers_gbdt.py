@@ -50,6 +50,7 @@ def run_xgboost(spec, Xtr, ytr, Xte, yte, threads):
         "lambda": p["lambda"],
         "max_cat_to_onehot": p["maxCatToOnehot"],
         "max_cat_threshold": p["maxCatThreshold"],
+        "base_score": p["baseScore"],
         "nthread": threads,
         "seed": 0,
     }
