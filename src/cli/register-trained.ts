@@ -3,19 +3,19 @@
  * registry (which knows nothing of training).
  * @module
  */
-import { openRegistry } from '../registry/registry.js'
+import { openRegistry, type RegistryOptions } from '../registry/registry.js'
 import type { VersionRef } from '../registry/stores/registry-store.js'
 import type { ClusterJobResult } from '../train/cluster-job.js'
 import type { TrainJobResult } from '../train/job.js'
 import { gitCommit, packageVersion } from './version.js'
 
-/** Registers `result` as the next version of `name` in the registry at `home`. */
+/** Registers `result` as the next version of `name` in the registry `registryOptions` name. */
 export async function registerTrained(
-  home: string,
+  registryOptions: RegistryOptions,
   name: string,
   result: TrainJobResult | ClusterJobResult,
 ): Promise<VersionRef> {
-  const registry = await openRegistry({ home })
+  const registry = await openRegistry(registryOptions)
   try {
     const commit = gitCommit()
     return await registry.register(name, {

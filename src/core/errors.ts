@@ -26,6 +26,10 @@ export const ERROR_CODES = [
   'PAYLOAD_TOO_LARGE',
   'ROUTE_NOT_FOUND',
   'INTERNAL',
+  'VERSION_IN_USE',
+  'OVERLOADED',
+  'MODEL_UNAVAILABLE',
+  'UNSUPPORTED_OPERATION',
 ] as const
 
 /** A stable error code. */
@@ -51,6 +55,10 @@ export const HTTP_STATUS = {
   PAYLOAD_TOO_LARGE: 413,
   ROUTE_NOT_FOUND: 404,
   INTERNAL: 500,
+  VERSION_IN_USE: 409,
+  OVERLOADED: 429,
+  MODEL_UNAVAILABLE: 503,
+  UNSUPPORTED_OPERATION: 422,
 } as const satisfies Record<ErrorCode, number>
 
 /** Process exit code for each code (used by the CLI). 1 is reserved for unexpected failures. */
@@ -73,6 +81,10 @@ export const EXIT_CODE = {
   PAYLOAD_TOO_LARGE: 3,
   ROUTE_NOT_FOUND: 2,
   INTERNAL: 1,
+  VERSION_IN_USE: 8,
+  OVERLOADED: 9,
+  MODEL_UNAVAILABLE: 9,
+  UNSUPPORTED_OPERATION: 2,
 } as const satisfies Record<ErrorCode, number>
 
 /** A problem the user can act on: a code, a message that names the thing, and the validation issues behind it. */

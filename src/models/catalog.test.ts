@@ -30,6 +30,8 @@ describe('model catalog', () => {
       'gbdt-regressor',
       'random-forest-classifier',
       'random-forest-regressor',
+      'onnx-classifier',
+      'onnx-regressor',
     ])
     expect(MODEL_CATALOG['gbdt-classifier'].training).toBe('fit')
     expect(MODEL_CATALOG['minibatch-kmeans'].task).toBe('clustering')

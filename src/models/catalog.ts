@@ -9,6 +9,7 @@ import type { Constraints } from '../core/params.js'
 import { BAYES_CATALOG_ENTRIES } from './bayes/catalog-entries.js'
 import { CLUSTER_CATALOG_ENTRIES } from './cluster/catalog-entries.js'
 import type { AnyEstimator, Classifier, EstimatorJSON, Regressor, SupervisedEstimator } from './estimator.js'
+import { ONNX_CATALOG_ENTRIES } from './formats/onnx-model.js'
 import { LINEAR_EXTRA_CATALOG_ENTRIES } from './linear/catalog-entries.js'
 import { TREE_CATALOG_ENTRIES } from './trees/catalog-entries.js'
 import {
@@ -94,6 +95,7 @@ export const MODEL_CATALOG = {
   ...CLUSTER_CATALOG_ENTRIES,
   ...TREE_ENSEMBLE_ENTRIES,
   ...TREE_CATALOG_ENTRIES,
+  ...ONNX_CATALOG_ENTRIES,
 } as const
 
 /**

@@ -1,6 +1,7 @@
-import { readdir, writeFile } from 'node:fs/promises'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openRegistry } from '../../src/registry/registry.js'
 import { writeSyntheticFlights } from '../../src/testing/synthetic-flights.js'
 import { createTempHome, type TempHome } from '../../src/testing/temp-home.js'
 import { hasStackTrace, runCli } from '../helpers/cli.js'
@@ -40,8 +41,13 @@ function train(extra: readonly string[], overrides: { data?: string; target?: st
   ])
 }
 
-async function versionsOnDisk(): Promise<string[]> {
-  return (await readdir(join(home, 'models', 'delays'))).filter((name) => /^\d+$/.test(name)).sort()
+async function versionsOnDisk(): Promise<number[]> {
+  const registry = await openRegistry({ home })
+  try {
+    return await registry.store.versions('delays')
+  } finally {
+    await registry.close()
+  }
 }
 
 describe('scaleml train', () => {

@@ -64,7 +64,7 @@ describe('scaleml train with tree models', () => {
       const registry = await openRegistry({ home: tmp.path })
       const servable = await loadServableModel(registry, family)
       await registry.close()
-      expect(servable.manifest.model.kind).toBe(kind)
+      expect(servable.manifest.modelKind).toBe(kind)
       const db = await openDuckDb()
       const rows = await db.connection.runAndReadAll(
         `SELECT strftime(date, '%Y-%m-%dT%H:%M:%S') AS date, distance::DOUBLE AS distance, origin, destination FROM '${data}' LIMIT 50`,

@@ -9,7 +9,7 @@ import { loadServableModel } from '../../serve/model-loader.js'
 import { evaluateOnData } from '../../train/evaluate-data.js'
 import { formatNumber, printJson, printTable } from '../output.js'
 import { createProgress } from '../progress.js'
-import { parseInteger, resolveHome } from './shared.js'
+import { addRegistryOptions, parseInteger, registryOptionsFrom } from './shared.js'
 
 interface EvaluateFlags {
   model: string
@@ -17,13 +17,13 @@ interface EvaluateFlags {
   target?: string
   batchSize: string
   home?: string
+  registry?: string
   json?: boolean
 }
 
 /** Adds `evaluate` to the program. */
 export function registerEvaluateCommand(program: Command): void {
-  program
-    .command('evaluate')
+  addRegistryOptions(program.command('evaluate'))
     .description(
       'Score a registered model on labelled data: classification or regression metrics in one streaming pass.',
     )
@@ -31,10 +31,9 @@ export function registerEvaluateCommand(program: Command): void {
     .requiredOption('--data <path|glob>', 'Parquet or CSV file(s) holding the model inputs and the label')
     .option('--target <column|expression>', 'label (default: the target the model was trained on)')
     .option('--batch-size <n>', 'rows per batch', '65536')
-    .option('--home <dir>', 'registry folder (default: $SCALEML_HOME or ./.scaleml)')
     .option('--json', 'print one JSON object')
     .action(async (flags: EvaluateFlags) => {
-      const registry = await openRegistry({ home: resolveHome(flags.home) })
+      const registry = await openRegistry(registryOptionsFrom(flags))
       const servable = await loadServableModel(registry, flags.model)
       await registry.close()
       const target = flags.target ?? servable.manifest.target?.expression

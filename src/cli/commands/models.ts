@@ -1,90 +1,169 @@
 /**
- * `scaleml models list | show`: what the registry holds.
+ * `scaleml models list | show | alias | unalias | compare | delete | restore | import`: what the registry holds,
+ * and how to name, retire and compare versions. Each command is one registry call; `--json` prints one object.
  * @module
  */
 import type { Command } from 'commander'
+import type { JsonValue } from '../../core/codec.js'
+import { ScalemlError } from '../../core/errors.js'
+import type { ModelComparison } from '../../registry/compare.js'
 import { IMPORT_FORMATS, importModelFile } from '../../registry/import.js'
-import { openRegistry } from '../../registry/registry.js'
 import { formatNumber, printJson, printTable } from '../output.js'
-import { resolveHome } from './shared.js'
+import { addRegistryOptions, type RegistryFlags, withRegistry } from './shared.js'
+
+interface JsonFlags extends RegistryFlags {
+  json?: boolean
+}
+
+const REF_HELP = 'model reference: name (latest), name:version or name@alias'
 
 /** Adds `models …` to the program. */
 export function registerModelsCommands(program: Command): void {
-  const models = program.command('models').description('List and inspect registered models.')
-  models
-    .command('list')
-    .description('Every registered model with its latest version and metrics.')
-    .option('--home <dir>', 'registry folder (default: $SCALEML_HOME or ./.scaleml)')
+  const models = program.command('models').description('List, inspect, alias, compare and retire registered models.')
+
+  addRegistryOptions(models.command('list'))
+    .description('Every registered model with its latest version, aliases and metrics.')
     .option('--json', 'print JSON')
-    .action(async (flags: { home?: string; json?: boolean }) => {
-      const registry = await openRegistry({ home: resolveHome(flags.home) })
-      const entries = await registry.list()
-      if (flags.json) {
-        printJson({ models: entries })
-        return
-      }
-      if (entries.length === 0) {
-        process.stdout.write('no models registered yet (scaleml train … --register <name>)\n')
-        return
-      }
-      printTable(
-        ['name', 'latest', 'versions', 'created', 'metrics'],
-        entries.map((e) => [
-          e.name,
-          e.latestVersion,
-          e.versions.length,
-          e.created,
-          Object.entries(e.metrics ?? {})
-            .map(([k, v]) => `${k}=${formatNumber(v)}`)
-            .join(' '),
-        ]),
-      )
-    })
-  models
-    .command('show')
-    .description('The manifest of one model version: schema, params, metrics, lineage, files.')
-    .argument('<ref>', 'name (latest) or name:version')
-    .option('--home <dir>', 'registry folder (default: $SCALEML_HOME or ./.scaleml)')
+    .action((flags: JsonFlags) =>
+      withRegistry(flags, async (registry) => {
+        const entries = await registry.list()
+        if (flags.json) {
+          printJson({ models: entries })
+          return
+        }
+        if (entries.length === 0) {
+          process.stdout.write('no models registered yet (scaleml train … --register <name>)\n')
+          return
+        }
+        printTable(
+          ['name', 'latest', 'versions', 'aliases', 'created', 'metrics'],
+          entries.map((e) => [
+            e.name,
+            e.latestVersion,
+            e.versions.length,
+            formatAliases(e.aliases),
+            e.created,
+            Object.entries(e.metrics)
+              .map(([k, v]) => `${k}=${formatNumber(v)}`)
+              .join(' '),
+          ]),
+        )
+      }),
+    )
+
+  addRegistryOptions(models.command('show'))
+    .description('The manifest of one model version: aliases, schema, params, metrics, lineage, files.')
+    .argument('<ref>', REF_HELP)
+    .option('--json', 'print JSON (the manifest, plus the aliases pointing at this version)')
+    .action((ref: string, flags: JsonFlags) =>
+      withRegistry(flags, async (registry) => {
+        const shown = await registry.show(ref)
+        if (flags.json) {
+          printJson(shown)
+          return
+        }
+        const out = process.stdout
+        out.write(`${shown.name}:${shown.version}  ${shown.modelKind} (${shown.task})  created ${shown.created}\n`)
+        out.write(`aliases: ${shown.aliases.length === 0 ? 'none' : shown.aliases.map((a) => `@${a}`).join(' ')}\n`)
+        if (shown.target) out.write(`target: ${shown.target.expression}\n`)
+        out.write(`inputs: ${shown.inputSchema.map((f) => `${f.name} ${f.type}${f.nullable ? '?' : ''}`).join(', ')}\n`)
+        out.write(`params: ${JSON.stringify(shown.params)}\n`)
+        out.write(
+          `metrics: ${
+            Object.entries(shown.metrics)
+              .map(([k, v]) => `${k}=${formatNumber(v)}`)
+              .join(' ') || 'none'
+          }\n`,
+        )
+        out.write(`lineage: ${JSON.stringify(shown.lineage)}\n`)
+        out.write(`files:\n`)
+        for (const f of shown.files) out.write(`  ${f.path}  ${f.bytes} bytes  sha256 ${f.sha256.slice(0, 16)}…\n`)
+      }),
+    )
+
+  addRegistryOptions(models.command('alias'))
+    .description(
+      'Point <name>@<alias> at a version (moving it if it points elsewhere), e.g. models alias flights stable 3.',
+    )
+    .argument('<name>', 'model name')
+    .argument('<alias>', "alias: lower-case letters, digits, '_' or '-', starting with a letter")
+    .argument('<version>', 'the version the alias points at')
     .option('--json', 'print JSON')
-    .action(async (ref: string, flags: { home?: string; json?: boolean }) => {
-      const registry = await openRegistry({ home: resolveHome(flags.home) })
-      const manifest = await registry.show(ref)
-      if (flags.json) {
-        printJson(manifest)
-        return
-      }
-      const out = process.stdout
-      out.write(
-        `${manifest.name}:${manifest.version}  ${manifest.modelKind} (${manifest.task})  created ${manifest.created}\n`,
-      )
-      if (manifest.target) out.write(`target: ${manifest.target.expression}\n`)
-      out.write(
-        `inputs: ${manifest.inputSchema.map((f) => `${f.name} ${f.type}${f.nullable ? '?' : ''}`).join(', ')}\n`,
-      )
-      out.write(`params: ${JSON.stringify(manifest.params)}\n`)
-      out.write(
-        `metrics: ${
-          Object.entries(manifest.metrics)
-            .map(([k, v]) => `${k}=${formatNumber(v)}`)
-            .join(' ') || 'none'
-        }\n`,
-      )
-      out.write(`lineage: ${JSON.stringify(manifest.lineage)}\n`)
-      out.write(`files:\n`)
-      for (const f of manifest.files) out.write(`  ${f.path}  ${f.bytes} bytes  sha256 ${f.sha256.slice(0, 16)}…\n`)
-    })
-  models
-    .command('import')
+    .action((name: string, alias: string, version: string, flags: JsonFlags) =>
+      withRegistry(flags, async (registry) => {
+        const change = await registry.alias(name, alias, parseVersion(version))
+        if (flags.json) {
+          printJson(change)
+          return
+        }
+        const was = change.previous === undefined ? '' : ` (was ${name}:${change.previous})`
+        process.stdout.write(`${name}@${alias} → ${name}:${change.version}${was}\n`)
+      }),
+    )
+
+  addRegistryOptions(models.command('unalias'))
+    .description('Remove <name>@<alias>.')
+    .argument('<name>', 'model name')
+    .argument('<alias>', 'the alias to remove')
+    .option('--json', 'print JSON')
+    .action((name: string, alias: string, flags: JsonFlags) =>
+      withRegistry(flags, async (registry) => {
+        const change = await registry.unalias(name, alias)
+        if (flags.json) {
+          printJson(change)
+          return
+        }
+        process.stdout.write(`removed ${name}@${alias} (it pointed at ${name}:${change.version})\n`)
+      }),
+    )
+
+  addRegistryOptions(models.command('compare'))
+    .description('Two versions side by side: metrics (with the change from the first) and params.')
+    .argument('<a>', `the baseline (${REF_HELP})`)
+    .argument('<b>', 'the version compared with it')
+    .option('--json', 'print JSON')
+    .action((a: string, b: string, flags: JsonFlags) =>
+      withRegistry(flags, async (registry) => {
+        const comparison = await registry.compare(a, b)
+        if (flags.json) printJson(comparison)
+        else printComparison(comparison)
+      }),
+    )
+
+  addRegistryOptions(models.command('delete'))
+    .description(
+      'Soft-delete a version: hidden from listings, latest and serving, kept for restore. Refused while an alias points at it.',
+    )
+    .argument('<ref>', REF_HELP)
+    .option('--restore', 'undo: restore the deleted version <ref> (name:version)')
+    .option('--json', 'print JSON')
+    .action((ref: string, flags: JsonFlags & { restore?: boolean }) =>
+      withRegistry(flags, async (registry) => {
+        const restore = flags.restore === true
+        const change = restore ? await registry.restore(ref) : await registry.delete(ref)
+        printDeletion(change, !restore, flags.json === true)
+      }),
+    )
+
+  addRegistryOptions(models.command('restore'))
+    .description('Restore a soft-deleted version (same as models delete --restore).')
+    .argument('<ref>', 'name:version of the deleted version')
+    .option('--json', 'print JSON')
+    .action((ref: string, flags: JsonFlags) =>
+      withRegistry(flags, async (registry) => {
+        printDeletion(await registry.restore(ref), false, flags.json === true)
+      }),
+    )
+
+  addRegistryOptions(models.command('import'))
     .description('Register a model trained elsewhere (XGBoost JSON from save_model) so it is served like any other.')
     .argument('<file>', 'the model file')
     .requiredOption('--format <format>', `model format: ${IMPORT_FORMATS.join(' | ')}`)
     .requiredOption('--name <name>', 'register under this name (next version)')
-    .option('--home <dir>', 'registry folder (default: $SCALEML_HOME or ./.scaleml)')
     .option('--json', 'print JSON')
-    .action(async (file: string, flags: { format: string; name: string; home?: string; json?: boolean }) => {
+    .action(async (file: string, flags: JsonFlags & { format: string; name: string }) => {
       const content = await importModelFile(flags.format, file)
-      const registry = await openRegistry({ home: resolveHome(flags.home) })
-      try {
+      await withRegistry(flags, async (registry) => {
         const ref = await registry.register(flags.name, content)
         if (flags.json) {
           printJson({ model: ref, modelKind: content.modelKind, task: content.task, features: content.features })
@@ -93,8 +172,70 @@ export function registerModelsCommands(program: Command): void {
         process.stdout.write(
           `registered ${ref.name}:${ref.version} (${content.modelKind}, ${content.features.length} features) from ${file}\n`,
         )
-      } finally {
-        await registry.close()
-      }
+      })
     })
+}
+
+/** The version argument of `models alias`; the registry then says which versions exist. */
+function parseVersion(raw: string): number {
+  if (/^[1-9][0-9]{0,15}$/.test(raw)) return Number(raw)
+  throw new ScalemlError('INVALID_ARGUMENT', `The version of 'models alias' must be a whole number ≥ 1; got '${raw}'.`)
+}
+
+function formatAliases(aliases: Readonly<Record<string, number>>): string {
+  const entries = Object.entries(aliases)
+  return entries.length === 0 ? '-' : entries.map(([alias, version]) => `@${alias}→${version}`).join(' ')
+}
+
+function printDeletion(
+  change: { name: string; version: number; changed: boolean },
+  deleted: boolean,
+  json: boolean,
+): void {
+  const ref = `${change.name}:${change.version}`
+  if (json) {
+    printJson({ model: { name: change.name, version: change.version }, deleted, changed: change.changed })
+    return
+  }
+  const text = deleted
+    ? change.changed
+      ? `deleted ${ref} (undo with: scaleml models restore ${ref})`
+      : `${ref} was already deleted`
+    : change.changed
+      ? `restored ${ref}`
+      : `${ref} was not deleted; nothing to restore`
+  process.stdout.write(`${text}\n`)
+}
+
+function printComparison(c: ModelComparison): void {
+  const a = `${c.a.name}:${c.a.version}`
+  const b = `${c.b.name}:${c.b.version}`
+  const rows: (string | number)[][] = [
+    ['kind', c.a.modelKind, c.b.modelKind, c.a.modelKind === c.b.modelKind ? '' : '≠'],
+    ['task', c.a.task, c.b.task, c.a.task === c.b.task ? '' : '≠'],
+    ['created', c.a.created, c.b.created, ''],
+    [
+      'rows',
+      c.a.rows === undefined ? '-' : formatNumber(c.a.rows),
+      c.b.rows === undefined ? '-' : formatNumber(c.b.rows),
+      '',
+    ],
+    ['features', c.a.features, c.b.features, c.features.onlyA.length + c.features.onlyB.length === 0 ? '' : '≠'],
+  ]
+  if (c.metrics.length > 0) rows.push(['metrics', '', '', ''])
+  for (const m of c.metrics) {
+    const difference = m.difference === undefined ? '' : `${m.difference >= 0 ? '+' : ''}${formatNumber(m.difference)}`
+    rows.push([`  ${m.name}`, show(m.a), show(m.b), difference])
+  }
+  if (c.params.length > 0) rows.push(['params', '', '', ''])
+  for (const p of c.params) rows.push([`  ${p.name}`, show(p.a), show(p.b), p.same ? '' : '≠'])
+  printTable(['', a, b, 'change'], rows)
+  if (c.features.onlyA.length > 0) process.stdout.write(`features only in ${a}: ${c.features.onlyA.join(', ')}\n`)
+  if (c.features.onlyB.length > 0) process.stdout.write(`features only in ${b}: ${c.features.onlyB.join(', ')}\n`)
+}
+
+function show(value: JsonValue | undefined): string {
+  if (value === undefined) return '-'
+  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : formatNumber(value)
+  return typeof value === 'string' ? value : JSON.stringify(value)
 }

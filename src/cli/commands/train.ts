@@ -13,7 +13,7 @@ import { SHUFFLE_MODES, type ShuffleMode } from '../../train/shuffle.js'
 import { formatNumber, printJson } from '../output.js'
 import { createProgress } from '../progress.js'
 import { registerTrained } from '../register-trained.js'
-import { collect, parseInteger, resolveHome } from './shared.js'
+import { addRegistryOptions, collect, parseInteger, registryOptionsFrom } from './shared.js'
 
 interface TrainFlags {
   data: string
@@ -40,13 +40,13 @@ interface TrainFlags {
   classes?: string
   register?: string
   home?: string
+  registry?: string
   json?: boolean
 }
 
 /** Adds `train` to the program. */
 export function registerTrainCommand(program: Command): void {
-  program
-    .command('train')
+  addRegistryOptions(program.command('train'))
     .description('Train a model out-of-core on a Parquet/CSV file or glob, evaluate it on a holdout, and register it.')
     .requiredOption('--data <path|glob>', 'Parquet or CSV file(s) to stream')
     .option(
@@ -102,7 +102,6 @@ export function registerTrainCommand(program: Command): void {
     )
     .option('--classes <a,b,...>', 'the labels a classifier may see (default: those in the training rows)')
     .option('--register <name>', 'register the model under this name (default: derived from the data file)')
-    .option('--home <dir>', 'registry folder (default: $SCALEML_HOME or ./.scaleml)')
     .option('--json', 'print one JSON object with the result instead of text')
     .addHelpText(
       'after',
@@ -185,7 +184,7 @@ export function registerTrainCommand(program: Command): void {
         progress.stop()
       }
       const name = flags.register ?? defaultModelName(flags.data)
-      const ref = await registerTrained(resolveHome(flags.home), name, result)
+      const ref = await registerTrained(registryOptionsFrom(flags), name, result)
       const seconds = (performance.now() - started) / 1000
       const rowsSeen = result.lineage.rows * result.lineage.epochs
       const summary = {
@@ -303,7 +302,7 @@ async function trainClusterer(flags: TrainFlags, modelName: string): Promise<voi
   } finally {
     progress.stop()
   }
-  const ref = await registerTrained(resolveHome(flags.home), flags.register ?? defaultModelName(flags.data), result)
+  const ref = await registerTrained(registryOptionsFrom(flags), flags.register ?? defaultModelName(flags.data), result)
   const summary = {
     model: ref,
     metrics: result.metrics,

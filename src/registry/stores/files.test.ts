@@ -1,49 +1,28 @@
-import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cp, mkdir, readdir, stat, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createTempHome, type TempHome } from '../../testing/temp-home.js'
-import { openRegistry } from '../registry.js'
+import { openRegistry, type Registry } from '../registry.js'
+import { collect, registerFromTwoProcesses, spawnRegisterChild } from '../test-helpers/child-process.js'
 import { sampleContent } from '../test-helpers/sample-content.js'
 import { createFilesStore, STAGING_PREFIX } from './files.js'
 import { describeRegistryStoreContract } from './registry-store.contract.js'
 
-describeRegistryStoreContract('files store', async () => {
-  const home = await createTempHome('files-store')
-  return { store: createFilesStore({ home: home.path }), dispose: () => home.remove() }
-})
-
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url))
-const childScript = fileURLToPath(new URL('../test-helpers/register-child.ts', import.meta.url))
-
-/** Runs the test child through tsx (a devDependency), from the repo root so `--import tsx` resolves. */
-function spawnChild(args: string[]): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', childScript, ...args], {
-    cwd: repoRoot,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  })
-}
-
-interface Exit {
-  readonly code: number | null
-  readonly signal: NodeJS.Signals | null
-  readonly stdout: string
-  readonly stderr: string
-}
-
-function collect(child: ChildProcess): { exit: Promise<Exit>; stdout: () => string } {
-  let stdout = ''
-  let stderr = ''
-  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-  const exit = new Promise<Exit>((resolve, reject) => {
-    child.once('error', reject)
-    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }))
-  })
-  return { exit, stdout: () => stdout }
-}
+describeRegistryStoreContract(
+  'files store',
+  async () => {
+    const home = await createTempHome('files-store')
+    return { store: createFilesStore({ home: home.path }), dispose: () => home.remove() }
+  },
+  {
+    skip: {
+      aliases: 'the files store is the legacy layout the SQLite store adopts; aliases live in SQLite or PostgreSQL',
+      softDelete:
+        'the files store is the legacy layout the SQLite store adopts; deletion marks live in SQLite or PostgreSQL',
+    },
+  },
+)
 
 async function entries(dir: string): Promise<string[]> {
   try {
@@ -51,6 +30,11 @@ async function entries(dir: string): Promise<string[]> {
   } catch {
     return []
   }
+}
+
+/** The registry over the files store (the default registry is SQLite now). */
+function openFilesRegistry(home: string): Promise<Registry> {
+  return openRegistry({ home, store: createFilesStore({ home }) })
 }
 
 describe('files store layout and staging', () => {
@@ -61,7 +45,7 @@ describe('files store layout and staging', () => {
   afterEach(() => home.remove())
 
   it('keeps each version in <home>/models/<name>/<version>/ with manifest.json and its files', async () => {
-    const registry = await openRegistry({ home: home.path })
+    const registry = await openFilesRegistry(home.path)
     await registry.register('flights', sampleContent())
     await registry.register('flights', sampleContent())
     const nameDir = join(home.path, 'models', 'flights')
@@ -72,7 +56,7 @@ describe('files store layout and staging', () => {
   })
 
   it('ignores staging folders, even complete ones, and removes them once stale', async () => {
-    const registry = await openRegistry({ home: home.path })
+    const registry = await openFilesRegistry(home.path)
     await registry.register('flights', sampleContent())
     const nameDir = join(home.path, 'models', 'flights')
     // What a process killed just before its rename leaves: a full artifact under a staging name.
@@ -137,7 +121,7 @@ describe('files store under crashes and concurrent processes', () => {
     let killedMidWrite = false
     // The kill races the child's progress; a child that finished first proves nothing, so try again (rarely needed).
     for (let attempt = 0; attempt < 3 && !killedMidWrite; attempt++) {
-      const child = spawnChild(['big', home.path, 'big', '6', '16'])
+      const child = spawnRegisterChild(['big', `files:${home.path}`, 'big', '6', '16'])
       const { exit } = collect(child)
       let exited = false
       void exit.then(() => (exited = true))
@@ -165,7 +149,7 @@ describe('files store under crashes and concurrent processes', () => {
     const left = await entries(nameDir)
     expect(left.some((n) => n.startsWith(STAGING_PREFIX))).toBe(true)
     expect(left.filter((n) => !n.startsWith(STAGING_PREFIX))).toEqual([])
-    const registry = await openRegistry({ home: home.path })
+    const registry = await openFilesRegistry(home.path)
     expect(await registry.list()).toEqual([])
     await expect(registry.resolve('big')).rejects.toMatchObject({ code: 'MODEL_NOT_FOUND' })
 
@@ -176,29 +160,11 @@ describe('files store under crashes and concurrent processes', () => {
   })
 
   it('gives two processes registering the same name 10 times each 20 distinct consecutive versions', async () => {
-    const children = ['a', 'b'].map((tag) => {
-      const child = spawnChild(['many', home.path, 'race', '10', tag])
-      return { tag, child, ...collect(child) }
-    })
-    // Both children are started and waiting before either begins, so their registrations overlap.
-    for (const { child, stdout, exit } of children) {
-      let exited = false
-      void exit.then(() => (exited = true))
-      while (!stdout().includes('ready') && !exited) await new Promise((resolve) => setTimeout(resolve, 5))
-      expect(exited, `child ${child.pid} exited before it was ready`).toBe(false)
-    }
-    for (const { child } of children) child.stdin?.write('go\n')
-    const results = await Promise.all(children.map((c) => c.exit))
-    const versionsByTag = new Map<string, number[]>()
-    for (const [i, result] of results.entries()) {
-      expect(result.code, result.stderr).toBe(0)
-      const line = result.stdout.trim().split('\n').pop()!
-      versionsByTag.set(children[i]!.tag, JSON.parse(line) as number[])
-    }
+    const versionsByTag = await registerFromTwoProcesses(`files:${home.path}`, 'race', 10)
     const all = [...versionsByTag.values()].flat().sort((x, y) => x - y)
     expect(all).toEqual(Array.from({ length: 20 }, (_, i) => i + 1))
 
-    const registry = await openRegistry({ home: home.path })
+    const registry = await openFilesRegistry(home.path)
     expect(await registry.versions('race')).toEqual(all)
     for (const [tag, versions] of versionsByTag) {
       for (const version of versions) {

@@ -1,5 +1,8 @@
 /**
- * The embedded registry store: artifacts as folders `<home>/models/<name>/<version>/` on the local file system.
+ * The files store, the registry's layout before the SQLite store: artifacts as folders
+ * `<home>/models/<name>/<version>/` on the local file system. The SQLite store adopts what it finds there on first
+ * open (see `sqlite.ts`); this store stays as a plain {@link RegistryStore} (no aliases, no deletion) for reading
+ * that layout and for artifacts kept as folders.
  * A version is published by writing everything into a hidden staging folder next to the versions, fsyncing it, and
  * claiming the number with one `rename` — POSIX renames a folder atomically and refuses to replace a non-empty one,
  * so a killed process leaves at most a staging folder (ignored by readers, removed once stale) and concurrent
@@ -28,6 +31,12 @@ export interface FilesStoreOptions {
   readonly staleStagingMs?: number
 }
 
+/** The files store: a {@link RegistryStore} that can also list the files of a version (used to migrate it). */
+export interface FilesStore extends RegistryStore {
+  /** Plain files of a version other than `manifest.json`, sorted; `[]` when the version does not exist. */
+  files(ref: VersionRef): Promise<string[]>
+}
+
 /** Prefix of staging folders; the leading dot keeps them out of version listings and casual `ls`. */
 export const STAGING_PREFIX = '.staging-'
 
@@ -42,7 +51,7 @@ const MAX_CLAIM_ATTEMPTS = 10_000
  * const store = createFilesStore({ home: '/srv/.scaleml' })
  * const version = await store.publish({ name: 'flights', files, manifestFor })
  */
-export function createFilesStore(options: FilesStoreOptions): RegistryStore {
+export function createFilesStore(options: FilesStoreOptions): FilesStore {
   const root = resolve(options.home, 'models')
   const staleMs = options.staleStagingMs ?? 3_600_000
 
@@ -139,6 +148,14 @@ export function createFilesStore(options: FilesStoreOptions): RegistryStore {
         throw new ScalemlError('INVALID_ARGUMENT', `Refusing to read '${path}': artifact files are plain file names.`)
       }
       return readOptional(join(versionDir(ref), path))
+    },
+
+    async files(ref) {
+      const out: string[] = []
+      for (const entry of await listDir(versionDir(ref))) {
+        if (entry.isFile() && isSafeFileName(entry.name) && entry.name !== MANIFEST_FILE) out.push(entry.name)
+      }
+      return out.sort()
     },
 
     async close(): Promise<void> {},

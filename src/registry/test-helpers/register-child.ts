@@ -1,19 +1,30 @@
 /**
  * A child process for the registry's crash and concurrency tests, run as `node --import tsx register-child.ts …`:
- * - `big <home> <name> <files> <mbPerFile>`: registers one large artifact (killed mid-write by the parent);
- * - `many <home> <name> <count> <tag>`: prints `ready`, waits for a line on stdin, then registers `count` versions
+ * - `big <target> <name> <files> <mbPerFile>`: registers one large artifact (killed mid-write by the parent);
+ * - `many <target> <name> <count> <tag>`: prints `ready`, waits for a line on stdin, then registers `count` versions
  *   at once and prints their numbers as JSON.
- * Test-only; never imported by the library.
+ * `<target>` is `files:<home>` (the files store), `home:<dir>` (the default registry under a home) or a registry
+ * URL (`sqlite:<file>`, `postgres://…`). Test-only; never imported by the library.
  * @module
  */
 import { createInterface } from 'node:readline'
-import { openRegistry } from '../registry.js'
+import { openRegistry, type Registry } from '../registry.js'
+import { createFilesStore } from '../stores/files.js'
 import { sampleContent } from './sample-content.js'
 
+function open(target: string): Promise<Registry> {
+  if (target.startsWith('files:')) {
+    const home = target.slice('files:'.length)
+    return openRegistry({ home, store: createFilesStore({ home }) })
+  }
+  if (target.startsWith('home:')) return openRegistry({ home: target.slice('home:'.length) })
+  return openRegistry({ url: target })
+}
+
 async function main(): Promise<void> {
-  const [mode, home, name, a, b] = process.argv.slice(2)
-  if (home === undefined || name === undefined) throw new Error('usage: register-child.ts big|many <home> <name> …')
-  const registry = await openRegistry({ home })
+  const [mode, target, name, a, b] = process.argv.slice(2)
+  if (target === undefined || name === undefined) throw new Error('usage: register-child.ts big|many <target> <name> …')
+  const registry = await open(target)
   if (mode === 'big') {
     const files = Number(a)
     const elements = (Number(b) * 1024 * 1024) / 8
