@@ -3,7 +3,10 @@
  * names it. Used by artifact writing and the files store; nothing here knows about models.
  * @module
  */
-import { open } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { open, rename, rm, stat } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+import { ScalemlError } from '../core/errors.js'
 
 /**
  * Writes `bytes` to `path` and flushes them to the device before returning. `exclusive` refuses to replace an
@@ -42,4 +45,29 @@ export async function syncDirectory(path: string): Promise<void> {
 /** The `code` of a Node.js system error, or `undefined`. */
 export function errnoCode(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null ? (error as NodeJS.ErrnoException).code : undefined
+}
+
+/**
+ * Writes `bytes` to a temporary sibling of `file`, flushes it, renames it over `file` and flushes the folder: a
+ * reader sees the old file or the whole new one, and a killed writer leaves no partial file. Throws
+ * `INVALID_ARGUMENT` when the folder does not exist.
+ *
+ * @example
+ * await writeFileAtomic('out/model.onnx', bytes)
+ */
+export async function writeFileAtomic(file: string, bytes: Uint8Array): Promise<void> {
+  const dir = dirname(file)
+  const folder = await stat(dir).catch(() => undefined)
+  if (folder === undefined || !folder.isDirectory()) {
+    throw new ScalemlError('INVALID_ARGUMENT', `Cannot write ${file}: the folder ${dir} does not exist.`)
+  }
+  const temporary = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`)
+  try {
+    await writeFileDurable(temporary, bytes, { exclusive: true })
+    await rename(temporary, file)
+  } catch (error) {
+    await rm(temporary, { force: true })
+    throw error
+  }
+  await syncDirectory(dir)
 }

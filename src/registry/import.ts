@@ -9,14 +9,16 @@ import { readFile } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { ScalemlError } from '../core/errors.js'
 import type { Field } from '../data/batch.js'
+import type { OnnxImportOptions } from '../models/formats/onnx-model.js'
 import { parseXgboostJson } from '../models/formats/xgboost-json.js'
 import { TreeEnsembleModel } from '../models/trees/tree-ensemble-model.js'
 import { Passthrough } from '../preprocess/passthrough.js'
 import { Pipeline } from '../preprocess/pipeline.js'
 import type { ArtifactContent } from './artifact.js'
+import { importOnnxFile } from './onnx/import.js'
 
 /** Formats `scaleml models import` reads. */
-export const IMPORT_FORMATS = ['xgboost-json'] as const
+export const IMPORT_FORMATS = ['xgboost-json', 'onnx'] as const
 /** An import format. */
 export type ImportFormat = (typeof IMPORT_FORMATS)[number]
 
@@ -28,13 +30,18 @@ export type ImportFormat = (typeof IMPORT_FORMATS)[number]
  * const content = await importModelFile('xgboost-json', 'model.json')
  * await registry.register('churn', content)
  */
-export async function importModelFile(format: string, file: string): Promise<ArtifactContent> {
+export async function importModelFile(
+  format: string,
+  file: string,
+  onnx: Omit<OnnxImportOptions, 'source'> = {},
+): Promise<ArtifactContent> {
   if (!(IMPORT_FORMATS as readonly string[]).includes(format)) {
     throw new ScalemlError(
       'INVALID_ARGUMENT',
       `Unknown import format '${format}'; supported: ${IMPORT_FORMATS.join(', ')}.`,
     )
   }
+  if (format === 'onnx') return importOnnxFile(file, onnx)
   let bytes: Uint8Array
   try {
     bytes = await readFile(file)

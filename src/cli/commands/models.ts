@@ -1,5 +1,5 @@
 /**
- * `scaleml models list | show | alias | unalias | compare | delete | restore | import`: what the registry holds,
+ * `scaleml models list | show | alias | unalias | compare | delete | restore | import | export`: what the registry holds,
  * and how to name, retire and compare versions. Each command is one registry call; `--json` prints one object.
  * @module
  */
@@ -7,7 +7,9 @@ import type { Command } from 'commander'
 import type { JsonValue } from '../../core/codec.js'
 import { ScalemlError } from '../../core/errors.js'
 import type { ModelComparison } from '../../registry/compare.js'
+import { exportModelToJson } from '../../registry/export-json.js'
 import { IMPORT_FORMATS, importModelFile } from '../../registry/import.js'
+import { exportModelToOnnx } from '../../registry/onnx/export.js'
 import { formatNumber, printJson, printTable } from '../output.js'
 import { addRegistryOptions, type RegistryFlags, withRegistry } from './shared.js'
 
@@ -156,24 +158,92 @@ export function registerModelsCommands(program: Command): void {
     )
 
   addRegistryOptions(models.command('import'))
-    .description('Register a model trained elsewhere (XGBoost JSON from save_model) so it is served like any other.')
+    .description(
+      'Register a model trained elsewhere (XGBoost JSON from save_model, or ONNX with float tensor inputs) so it is served like any other.',
+    )
     .argument('<file>', 'the model file')
     .requiredOption('--format <format>', `model format: ${IMPORT_FORMATS.join(' | ')}`)
     .requiredOption('--name <name>', 'register under this name (next version)')
+    .option('--features <a,b,…>', 'ONNX: feature names, in input order (default: the input names, or f0, f1, …)')
+    .option('--classes <a,b,…>', 'ONNX classifiers: the classes, in probability-column order (default 0 … K−1)')
+    .option('--task <task>', 'ONNX: classification | regression (default: classification when it has a label output)')
     .option('--json', 'print JSON')
-    .action(async (file: string, flags: JsonFlags & { format: string; name: string }) => {
-      const content = await importModelFile(flags.format, file)
+    .action(
+      async (
+        file: string,
+        flags: JsonFlags & { format: string; name: string; features?: string; classes?: string; task?: string },
+      ) => {
+        const content = await importModelFile(flags.format, file, onnxImportOptions(flags))
+        await withRegistry(flags, async (registry) => {
+          const ref = await registry.register(flags.name, content)
+          if (flags.json) {
+            printJson({ model: ref, modelKind: content.modelKind, task: content.task, features: content.features })
+            return
+          }
+          process.stdout.write(
+            `registered ${ref.name}:${ref.version} (${content.modelKind}, ${content.features.length} features) from ${file}\n`,
+          )
+        })
+      },
+    )
+
+  addRegistryOptions(models.command('export'))
+    .description(
+      'Write a registered version to a file: ONNX (standard operators, preprocessing included) for any ONNX runtime, or JSON.',
+    )
+    .argument('<ref>', REF_HELP)
+    .requiredOption('--format <format>', 'onnx | json')
+    .requiredOption('--out <file>', 'output file (written aside, then renamed: never partial)')
+    .option(
+      '--precision <p>',
+      'ONNX: float64 (default; bit-identical preprocessing, standard ai.onnx operators) | float32 (classic ai.onnx.ml operators)',
+      'float64',
+    )
+    .option('--json', 'print JSON')
+    .action(async (ref: string, flags: JsonFlags & { format: string; out: string; precision: string }) => {
+      if (flags.format !== 'onnx' && flags.format !== 'json') {
+        throw new ScalemlError('INVALID_ARGUMENT', `--format must be onnx or json; got '${flags.format}'.`)
+      }
+      if (flags.precision !== 'float64' && flags.precision !== 'float32') {
+        throw new ScalemlError('INVALID_ARGUMENT', `--precision must be float64 or float32; got '${flags.precision}'.`)
+      }
+      const precision = flags.precision
       await withRegistry(flags, async (registry) => {
-        const ref = await registry.register(flags.name, content)
+        const result =
+          flags.format === 'onnx'
+            ? await exportModelToOnnx(registry, ref, flags.out, { precision })
+            : { ...(await exportModelToJson(registry, ref, flags.out)), notes: [] as readonly string[] }
         if (flags.json) {
-          printJson({ model: ref, modelKind: content.modelKind, task: content.task, features: content.features })
+          printJson({ ...result, format: flags.format })
           return
         }
         process.stdout.write(
-          `registered ${ref.name}:${ref.version} (${content.modelKind}, ${content.features.length} features) from ${file}\n`,
+          `wrote ${result.model.name}:${result.model.version} as ${flags.format} to ${result.file} (${formatNumber(result.bytes)} bytes, sha256 ${result.sha256})\n`,
         )
+        for (const note of result.notes) process.stdout.write(`  ${note}\n`)
       })
     })
+}
+
+/** The ONNX import flags as options (ignored by other formats). */
+function onnxImportOptions(flags: { features?: string; classes?: string; task?: string }) {
+  const list = (raw: string) =>
+    raw
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean)
+  if (flags.task !== undefined && flags.task !== 'classification' && flags.task !== 'regression') {
+    throw new ScalemlError('INVALID_ARGUMENT', `--task must be classification or regression; got '${flags.task}'.`)
+  }
+  const classes = flags.classes === undefined ? undefined : list(flags.classes).map(Number)
+  if (classes?.some((c) => !Number.isFinite(c))) {
+    throw new ScalemlError('INVALID_ARGUMENT', `--classes must list numbers; got '${flags.classes}'.`)
+  }
+  return {
+    ...(flags.features === undefined ? {} : { featureNames: list(flags.features) }),
+    ...(classes === undefined ? {} : { classes }),
+    ...(flags.task === undefined ? {} : { task: flags.task as 'classification' | 'regression' }),
+  }
 }
 
 /** The version argument of `models alias`; the registry then says which versions exist. */

@@ -7,11 +7,9 @@
  * Bayes, clustering. See docs/guides/onnx.md.
  * @module
  */
-import { randomBytes } from 'node:crypto'
-import { rename, rm, stat } from 'node:fs/promises'
-import { basename, dirname, join, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import { ScalemlError } from '../../core/errors.js'
-import { syncDirectory, writeFileDurable } from '../../infra/durable-fs.js'
+import { writeFileAtomic } from '../../infra/durable-fs.js'
 import { modelFromJSON } from '../../models/catalog.js'
 import type { EstimatorJSON, SupervisedEstimator } from '../../models/estimator.js'
 import { Pipeline } from '../../preprocess/pipeline.js'
@@ -188,7 +186,7 @@ export async function exportModelToOnnx(
   const artifact = await registry.load(ref)
   const exported = exportOnnx(artifact, options)
   const file = resolve(outFile)
-  await writeAtomically(file, exported.bytes)
+  await writeFileAtomic(file, exported.bytes)
   return {
     file,
     bytes: exported.bytes.length,
@@ -196,22 +194,4 @@ export async function exportModelToOnnx(
     model: { name: artifact.manifest.name, version: artifact.manifest.version },
     notes: exported.notes,
   }
-}
-
-/** Writes `bytes` to a temporary sibling of `file`, flushes it, renames it to `file` and flushes the folder. */
-async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
-  const dir = dirname(file)
-  const folder = await stat(dir).catch(() => undefined)
-  if (folder === undefined || !folder.isDirectory()) {
-    throw new ScalemlError('INVALID_ARGUMENT', `Cannot write ${file}: the folder ${dir} does not exist.`)
-  }
-  const temporary = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`)
-  try {
-    await writeFileDurable(temporary, bytes, { exclusive: true })
-    await rename(temporary, file)
-  } catch (error) {
-    await rm(temporary, { force: true })
-    throw error
-  }
-  await syncDirectory(dir)
 }
