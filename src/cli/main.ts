@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander'
 import { registerDataCommands } from './commands/data.js'
 import { registerEvaluateCommand } from './commands/evaluate.js'
 import { registerModelsCommands } from './commands/models.js'
+import { registerPredictCommand } from './commands/predict.js'
 import { registerQuickstartCommand } from './commands/quickstart.js'
 import { registerServeCommand } from './commands/serve.js'
 import { registerTrainCommand } from './commands/train.js'
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
     .exitOverride()
   registerTrainCommand(program)
   registerEvaluateCommand(program)
+  registerPredictCommand(program)
   registerServeCommand(program)
   registerModelsCommands(program)
   registerDataCommands(program)

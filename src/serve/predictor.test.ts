@@ -5,7 +5,7 @@ import { createModel } from '../models/catalog.js'
 import type { AnyEstimator } from '../models/estimator.js'
 import { autoPipeline } from '../preprocess/auto-pipeline.js'
 import type { Manifest } from '../registry/manifest.js'
-import { predictBody, type ServableModel } from './predictor.js'
+import { createBatchPredictor, predictBody, type ServableModel } from './predictor.js'
 
 const schema: Schema = {
   fields: [
@@ -84,5 +84,41 @@ describe('predictBody', () => {
       const paths = (error as { issues: { path: (string | number)[] }[] }).issues.map((i) => i.path.join('.'))
       expect(paths).toEqual(['instances.0.x', 'instances.1.x', 'instances.1.color'])
     }
+  })
+})
+
+describe('createBatchPredictor', () => {
+  it('names and types the prediction columns per model kind and target', () => {
+    const cases = [
+      [servable(createModel('sgd-classifier', { shuffle: false })), 'probability:float label:bool'],
+      [servable(createModel('gaussian-nb'), 'numeric'), 'probability:float label:int'],
+      [servable(createModel('perceptron', { shuffle: false })), 'score:float label:bool'],
+      [servable(createModel('sgd-regressor', { shuffle: false })), 'value:float'],
+      [servable(createModel('minibatch-kmeans', { nClusters: 2, seed: 1 })), 'cluster:int distance:float'],
+    ] as const
+    for (const [s, fields] of cases) {
+      expect(
+        createBatchPredictor(s)
+          .fields.map((f) => `${f.name}:${f.type}`)
+          .join(' '),
+      ).toBe(fields)
+    }
+  })
+
+  it('predicts a batch column by column, as predictBody answers record by record', () => {
+    const s = servable(createModel('sgd-classifier', { shuffle: false }))
+    const predictor = createBatchPredictor(s)
+    const batch = batchFromRecords(schema, records)
+    const { rows, values, features } = predictor.predict(batch)
+    expect(rows).toBe(records.length)
+    expect(features.rows).toBe(records.length)
+    const { predictions } = predictBody(s, { instances: records })
+    expect(predictions).toEqual(
+      Array.from({ length: rows }, (_, r) => ({ probability: values[0]![r], label: values[1]![r] === 1 })),
+    )
+    // Fresh arrays per call: the first batch's answers survive the next call.
+    const first = values[0]!.slice()
+    predictor.predict(batchFromRecords(schema, records.slice(0, 3)))
+    expect(values[0]).toEqual(first)
   })
 })

@@ -91,7 +91,7 @@ describe('scaleml models export', () => {
     const result = await session.run(feeds)
     await session.release()
     const probabilities = result['probabilities']!.data as Float32Array | Float64Array
-    const expected = predictBody(await served('delays'), { instances: RECORDS }).predictions as {
+    const expected = predictBody(await served('delays'), { instances: RECORDS }).predictions as readonly {
       probability: number
     }[]
     expected.forEach((p, r) => {
@@ -109,7 +109,7 @@ describe('scaleml models export', () => {
     const pipeline = Pipeline.fromJSON(document.pipeline)
     const model = modelFromJSON(document.model) as { predictProba(X: unknown): Float64Array }
     const proba = model.predictProba(pipeline.transformRecords(RECORDS))
-    const expected = predictBody(await served('delays'), { instances: RECORDS }).predictions as {
+    const expected = predictBody(await served('delays'), { instances: RECORDS }).predictions as readonly {
       probability: number
     }[]
     for (const [r, p] of expected.entries()) expect(proba[2 * r + 1]).toBe(p.probability)
