@@ -25,7 +25,7 @@ export { RocAuc } from './metrics/roc-auc.js'
 export { BernoulliNB } from './models/bayes/bernoulli-nb.js'
 export { GaussianNB } from './models/bayes/gaussian-nb.js'
 export { MultinomialNB } from './models/bayes/multinomial-nb.js'
-export { createModel, MODEL_CATALOG, modelFromJSON } from './models/catalog.js'
+export { createModel, MODEL_CATALOG, MODEL_FAMILIES, modelFromJSON, resolveModelName } from './models/catalog.js'
 export { MiniBatchKMeans } from './models/cluster/minibatch-kmeans.js'
 export type {
   AnyEstimator,
@@ -39,19 +39,37 @@ export { PassiveAggressiveClassifier, PassiveAggressiveRegressor } from './model
 export { Perceptron } from './models/linear/perceptron.js'
 export { SgdClassifier } from './models/linear/sgd-classifier.js'
 export { SgdRegressor } from './models/linear/sgd-regressor.js'
+export { GbdtClassifier, GbdtRegressor } from './models/trees/gbdt.js'
+export { RandomForestClassifier, RandomForestRegressor } from './models/trees/random-forest.js'
+export { treeShap } from './models/trees/tree-shap.js'
 export { autoPipeline } from './preprocess/auto-pipeline.js'
 export { DatetimeParts } from './preprocess/datetime-parts.js'
 export { FeatureHasher } from './preprocess/hasher.js'
 export { OneHotEncoder } from './preprocess/one-hot-encoder.js'
+export { OrdinalEncoder } from './preprocess/ordinal-encoder.js'
 export { Pipeline } from './preprocess/pipeline.js'
 export { StandardScaler } from './preprocess/standard-scaler.js'
 export type { Transformer } from './preprocess/transformer.js'
+export type { ModelComparison } from './registry/compare.js'
+export { exportModelToJson } from './registry/export-json.js'
+export { type ImportFormat, importModelFile } from './registry/import.js'
 export type { Manifest } from './registry/manifest.js'
-export { openRegistry, parseModelRef, type Registry } from './registry/registry.js'
+export { exportModelToOnnx, exportOnnx } from './registry/onnx/export.js'
+export {
+  type AliasChange,
+  openRegistry,
+  parseModelRef,
+  type Registry,
+  type RegistryOptions,
+  type ShownModel,
+  type VersionChange,
+} from './registry/registry.js'
+export { type ScoreSummary, type ScoreToFileOptions, scoreToFile } from './serve/batch-score.js'
 export { createApp } from './serve/http/app.js'
 export { loadServableModel, loadServableModels } from './serve/model-loader.js'
-export { predictBody, type ServableModel } from './serve/predictor.js'
+export { type BatchPredictor, createBatchPredictor, predictBody, type ServableModel } from './serve/predictor.js'
+export { createServingRuntime, type ServingRuntime, type ServingRuntimeOptions } from './serve/runtime/runtime.js'
 export { evaluateStream } from './train/evaluate.js'
 export { evaluateOnData } from './train/evaluate-data.js'
-export { type TrainJobOptions, type TrainJobResult, trainJob } from './train/job.js'
+export { type TrainJobOptions, type TrainJobResult, type TreeTrainingSummary, trainJob } from './train/job.js'
 export { fitStream } from './train/loop.js'
