@@ -5,7 +5,6 @@
  * @module
  */
 import { createHash } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { ScalemlError } from '../core/errors.js'
 import type { Field } from '../data/batch.js'
@@ -15,6 +14,7 @@ import { TreeEnsembleModel } from '../models/trees/tree-ensemble-model.js'
 import { Passthrough } from '../preprocess/passthrough.js'
 import { Pipeline } from '../preprocess/pipeline.js'
 import type { ArtifactContent } from './artifact.js'
+import { readModelFile } from './model-file.js'
 import { importOnnxFile } from './onnx/import.js'
 
 /** Formats `scaleml models import` reads. */
@@ -42,19 +42,7 @@ export async function importModelFile(
     )
   }
   if (format === 'onnx') return importOnnxFile(file, onnx)
-  let bytes: Uint8Array
-  try {
-    bytes = await readFile(file)
-  } catch (error) {
-    throw new ScalemlError(
-      'SOURCE_NOT_FOUND',
-      `Cannot read the model file '${file}': ${(error as Error).message}`,
-      [],
-      {
-        cause: error,
-      },
-    )
-  }
+  const bytes = await readModelFile(file)
   const parsed = parseXgboostJson(bytes)
   // XGBoost predicts by summing leaf values in float32; so does the imported model.
   const model = TreeEnsembleModel.fromEnsemble(parsed.ensemble, { accumulate: 'float32' })

@@ -36,8 +36,7 @@ import {
 } from '../data/sources/files.js'
 import { describeDuckDbError, openDuckDb } from '../infra/duckdb.js'
 import { errnoCode, syncDirectory } from '../infra/durable-fs.js'
-import type { AnyEstimator } from '../models/estimator.js'
-import type { TreeEnsemble } from '../models/trees/tree-ensemble.js'
+import { treeEnsembleOf } from '../models/trees/ensemble-of.js'
 import { type TreeShapWorkspace, treeShapInto, treeShapWorkspace } from '../models/trees/tree-shap.js'
 import { openRegistry, type RegistryOptions } from '../registry/registry.js'
 import { loadServableModel } from './model-loader.js'
@@ -413,18 +412,6 @@ interface Explainer {
   readonly names: readonly string[]
   /** Row-major contributions of `rows` rows of `X`: `names.length` values per row; valid until the next call. */
   explain(X: Float32Array, rows: number): Float64Array
-}
-
-/** The tree ensemble of a fitted tree model (GBDT, random forest, imported XGBoost), or undefined. */
-function treeEnsembleOf(model: AnyEstimator): TreeEnsemble | undefined {
-  if (!('ensemble' in model)) return undefined
-  const ensemble = (model as { readonly ensemble?: unknown }).ensemble
-  const looksLikeEnsemble =
-    typeof ensemble === 'object' &&
-    ensemble !== null &&
-    (ensemble as Partial<TreeEnsemble>).treeOffsets instanceof Int32Array &&
-    typeof (ensemble as Partial<TreeEnsemble>).nFeatures === 'number'
-  return looksLikeEnsemble ? (ensemble as TreeEnsemble) : undefined
 }
 
 function createExplainer(servable: ServableModel): Explainer {

@@ -5,14 +5,13 @@
  * `models/formats/onnx-model.ts`.
  * @module
  */
-import { readFile } from 'node:fs/promises'
 import { basename } from 'node:path'
-import { ScalemlError } from '../../core/errors.js'
 import type { Field } from '../../data/batch.js'
 import { importOnnxModel, type OnnxImportOptions } from '../../models/formats/onnx-model.js'
 import { Passthrough } from '../../preprocess/passthrough.js'
 import { Pipeline } from '../../preprocess/pipeline.js'
 import type { ArtifactContent } from '../artifact.js'
+import { readModelFile } from '../model-file.js'
 
 /**
  * The artifact content for ONNX bytes. Throws `INVALID_INPUT` for bytes onnxruntime cannot load or a model whose
@@ -60,18 +59,6 @@ export async function onnxArtifactContent(
  * `SOURCE_NOT_FOUND` when the file cannot be read.
  */
 export async function importOnnxFile(file: string, options: OnnxImportOptions = {}): Promise<ArtifactContent> {
-  let bytes: Uint8Array
-  try {
-    bytes = await readFile(file)
-  } catch (error) {
-    throw new ScalemlError(
-      'SOURCE_NOT_FOUND',
-      `Cannot read the model file '${file}': ${(error as Error).message}`,
-      [],
-      {
-        cause: error,
-      },
-    )
-  }
+  const bytes = await readModelFile(file)
   return onnxArtifactContent(bytes, { ...options, source: options.source ?? file })
 }

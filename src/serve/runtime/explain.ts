@@ -7,8 +7,7 @@
 import { ScalemlError } from '../../core/errors.js'
 import { isSparseRows } from '../../core/matrix.js'
 import type { Batch } from '../../data/batch.js'
-import type { AnyEstimator } from '../../models/estimator.js'
-import type { TreeEnsemble } from '../../models/trees/tree-ensemble.js'
+import { treeEnsembleOf } from '../../models/trees/ensemble-of.js'
 import { type TreeShapWorkspace, treeShapInto, treeShapWorkspace } from '../../models/trees/tree-shap.js'
 import { type BatchPredictor, createBatchPredictor, type ServableModel } from '../predictor.js'
 
@@ -31,18 +30,6 @@ export interface Explainer {
   readonly features: readonly string[]
   /** Predictions (columns, as {@link BatchPredictor.predict}) and one explanation per row. */
   explain(batch: Batch): { readonly values: readonly Float64Array[]; readonly explanations: Explanation[] }
-}
-
-/** The tree ensemble of a fitted tree model, or undefined for any other model. */
-export function treeEnsembleOf(model: AnyEstimator): TreeEnsemble | undefined {
-  if (!('ensemble' in model)) return undefined
-  const ensemble = (model as { readonly ensemble?: unknown }).ensemble
-  const looksLikeEnsemble =
-    typeof ensemble === 'object' &&
-    ensemble !== null &&
-    (ensemble as Partial<TreeEnsemble>).treeOffsets instanceof Int32Array &&
-    typeof (ensemble as Partial<TreeEnsemble>).nFeatures === 'number'
-  return looksLikeEnsemble ? (ensemble as TreeEnsemble) : undefined
 }
 
 /** True when {@link createExplainer} works for `servable`. */
