@@ -10,6 +10,7 @@ import { registerPredictCommand } from './commands/predict.js'
 import { registerQuickstartCommand } from './commands/quickstart.js'
 import { registerServeCommand } from './commands/serve.js'
 import { registerTrainCommand } from './commands/train.js'
+import { registerTuneCommand } from './commands/tune.js'
 import { reportError } from './exit.js'
 import { packageVersion } from './version.js'
 
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
   registerTrainCommand(program)
+  registerTuneCommand(program)
   registerEvaluateCommand(program)
   registerPredictCommand(program)
   registerServeCommand(program)
