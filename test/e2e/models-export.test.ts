@@ -177,3 +177,40 @@ describe('scaleml models import --format onnx', () => {
     expect(JSON.parse(show.stdout).lineage.importedFrom).toMatchObject({ format: 'onnx' })
   })
 })
+
+describe('scaleml models benchmark', () => {
+  it('reports size, load time, latency and throughput of each model side by side (a native and an ONNX model)', async () => {
+    const run = await runCli([
+      'models',
+      'benchmark',
+      'delays',
+      'imported',
+      '--requests',
+      '300',
+      '--batch-rows',
+      '200',
+      '--home',
+      home,
+      '--json',
+    ])
+    expect(run.code, run.stderr).toBe(0)
+    const { models } = JSON.parse(run.stdout)
+    expect(models.map((m: { model: { name: string } }) => m.model.name)).toEqual(['delays', 'imported'])
+    for (const cost of models) {
+      expect(cost.artifactBytes).toBeGreaterThan(100)
+      expect(cost.loadMs).toBeGreaterThan(0)
+      expect(cost.singleRow.requests).toBe(300)
+      expect(cost.singleRow.p50Us).toBeGreaterThan(0)
+      expect(cost.singleRow.p99Us).toBeGreaterThanOrEqual(cost.singleRow.p50Us)
+      expect(cost.batch).toMatchObject({ rows: 200 })
+      expect(cost.batch.rowsPerSecond).toBeGreaterThan(0)
+    }
+    const table = await runCli(['models', 'benchmark', 'delays', '--requests', '50', '--home', home])
+    expect(table.code, table.stderr).toBe(0)
+    expect(table.stdout).toMatch(/p99 µs/)
+    const missing = await runCli(['models', 'benchmark', 'delays', 'nope', '--home', home])
+    expect(missing.code).not.toBe(0)
+    expect(missing.stderr).toMatch(/No model named 'nope'/)
+    expect(hasStackTrace(missing.stderr)).toBe(false)
+  })
+})

@@ -1,5 +1,5 @@
 /**
- * `scaleml models list | show | alias | unalias | compare | delete | restore | import | export`: what the registry holds,
+ * `scaleml models list | show | alias | unalias | compare | delete | restore | import | export | benchmark`: what the registry holds,
  * and how to name, retire and compare versions. Each command is one registry call; `--json` prints one object.
  * @module
  */
@@ -10,8 +10,9 @@ import type { ModelComparison } from '../../registry/compare.js'
 import { exportModelToJson } from '../../registry/export-json.js'
 import { IMPORT_FORMATS, importModelFile } from '../../registry/import.js'
 import { exportModelToOnnx } from '../../registry/onnx/export.js'
+import { benchmarkModel } from '../../serve/model-benchmark.js'
 import { formatNumber, printJson, printTable } from '../output.js'
-import { addRegistryOptions, type RegistryFlags, withRegistry } from './shared.js'
+import { addRegistryOptions, parseInteger, type RegistryFlags, withRegistry } from './shared.js'
 
 interface JsonFlags extends RegistryFlags {
   json?: boolean
@@ -186,6 +187,39 @@ export function registerModelsCommands(program: Command): void {
         })
       },
     )
+
+  addRegistryOptions(models.command('benchmark'))
+    .description(
+      'What serving each version costs, side by side: artifact size, load time, single-row latency p50/p99 and batch throughput (in process).',
+    )
+    .argument('<refs...>', REF_HELP)
+    .option('--requests <n>', 'single-row requests timed per model', '2000')
+    .option('--batch-rows <n>', 'rows per batch for the throughput figure', '1000')
+    .option('--json', 'print JSON')
+    .action(async (refs: string[], flags: JsonFlags & { requests: string; batchRows: string }) => {
+      const singleRowRequests = parseInteger('--requests', flags.requests)
+      const batchRows = parseInteger('--batch-rows', flags.batchRows)
+      await withRegistry(flags, async (registry) => {
+        const costs = []
+        for (const ref of refs) costs.push(await benchmarkModel(registry, ref, { singleRowRequests, batchRows }))
+        if (flags.json) {
+          printJson({ models: costs })
+          return
+        }
+        printTable(
+          ['model', 'kind', 'artifact KiB', 'load ms', 'p50 µs', 'p99 µs', `rows/s (${batchRows}-row batches)`],
+          costs.map((c) => [
+            `${c.model.name}:${c.model.version}`,
+            c.modelKind,
+            formatNumber(Math.round(c.artifactBytes / 1024)),
+            c.loadMs.toFixed(1),
+            c.singleRow.p50Us.toFixed(1),
+            c.singleRow.p99Us.toFixed(1),
+            formatNumber(Math.round(c.batch.rowsPerSecond)),
+          ]),
+        )
+      })
+    })
 
   addRegistryOptions(models.command('export'))
     .description(

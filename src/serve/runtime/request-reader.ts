@@ -253,7 +253,8 @@ export function syntheticRecord(pipeline: Pipeline): Record<string, unknown> {
   return record
 }
 
-interface KnownCategories {
+/** The categories a pipeline kept for one string input. */
+export interface KnownCategories {
   readonly set: ReadonlySet<string>
   readonly list: readonly string[]
   /** The first few, for messages. */
@@ -261,7 +262,7 @@ interface KnownCategories {
 }
 
 /** Per string input read by a category encoder (one-hot, ordinal): the categories it kept. */
-function knownCategories(pipeline: Pipeline): Map<string, KnownCategories> {
+export function knownCategories(pipeline: Pipeline): Map<string, KnownCategories> {
   const out = new Map<string, KnownCategories>()
   const stringInputs = new Set(pipeline.inputSchema.fields.filter((f) => f.type === 'string').map((f) => f.name))
   for (const step of pipeline.steps) {
