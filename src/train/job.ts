@@ -13,7 +13,13 @@ import { type Constraints, int, oneOf, parseParamAssignments, real, validatePara
 import type { Batch, Field, Schema } from '../data/batch.js'
 import { findNonNumeric } from '../data/checks.js'
 import { fingerprintFiles } from '../data/fingerprint.js'
-import { describeFile, type FileSource, openFileSource } from '../data/sources/file-source.js'
+import {
+  DEFAULT_WORKER_AFTER_ROWS,
+  describeFile,
+  type FileSource,
+  openFileSource,
+  type ReaderMode,
+} from '../data/sources/file-source.js'
 import { detectFormat } from '../data/sources/files.js'
 import { isHoldoutRow, parseHoldout, resolveTimeCutoff } from '../data/split.js'
 import { resolveModelName, supervisedModelEntry, supervisedModelFromJSON } from '../models/catalog.js'
@@ -281,8 +287,9 @@ export async function trainJob(options: TrainJobOptions): Promise<TrainJobResult
   const trainKeep = both(split.trainKeep, isValidation && ((i) => !isValidation(i)))
   const validationKeep = isValidation && both(split.trainKeep, isValidation)
 
-  const open = (where: string | undefined): Promise<FileSource> =>
+  const open = (where: string | undefined, reader?: ReaderMode): Promise<FileSource> =>
     openFileSource({
+      ...(reader === undefined ? {} : { reader }),
       path: options.data,
       columns: features.filter((name) => !casts.some((c) => c.name === name)),
       expressions: [...casts, { name: TARGET_COLUMN, sql: target.sql }],
@@ -290,7 +297,12 @@ export async function trainJob(options: TrainJobOptions): Promise<TrainJobResult
       ...(indexed ? { rowIndexColumn: ROW_INDEX_COLUMN } : {}),
       batchSize,
     })
-  const trainSource = await open(split.trainWhere)
+  // Training reads its rows at least twice (preprocessing, then each epoch): a large source in file order reads on a
+  // worker thread from the start, so reading overlaps the work of every pass. Segment reads are not streamed (they
+  // gather a block of segments before learning) and stay on this thread.
+  const readsInWorker =
+    (options.shuffle ?? 'segments') !== 'segments' && split.expectedTrainRows >= DEFAULT_WORKER_AFTER_ROWS
+  const trainSource = await open(split.trainWhere, readsInWorker ? 'worker' : undefined)
   let testSource: FileSource | undefined
   try {
     testSource = split.hasTest ? await open(split.testWhere) : undefined
