@@ -24,6 +24,8 @@ import { Random } from '../../core/random.js'
 import type { Classifier, EstimatorJSON, Regressor } from '../estimator.js'
 import { type BinnedData, DatasetSketch, MAX_BINS } from './binning.js'
 import { checkLabels, checkMatrix, checkWeights, labelIndices, resolveClasses } from './fit-inputs.js'
+import { sharedIf } from './histogram.js'
+import { DEFAULT_N_THREADS } from './parallel-histogram.js'
 import { predictMarginsInto } from './predict/traverse.js'
 import {
   ensembleFromJSON,
@@ -61,6 +63,11 @@ export type RandomForestParams = {
   readonly maxCatThreshold: number
   /** Seed of the bootstrap draws and feature subsets; default 0. */
   readonly seed: number
+  /**
+   * Threads that build histograms and partition rows (the calling thread included); the forest is bit-identical
+   * for any value. Default: the machine's available parallelism, at most 4 (see the GBDT's `nThreads` for why).
+   */
+  readonly nThreads: number
 }
 
 const COMMON_DEFAULTS: Omit<RandomForestParams, 'maxFeatures'> = {
@@ -74,6 +81,7 @@ const COMMON_DEFAULTS: Omit<RandomForestParams, 'maxFeatures'> = {
   maxCatToOnehot: 4,
   maxCatThreshold: 64,
   seed: 0,
+  nThreads: DEFAULT_N_THREADS,
 }
 
 /** Defaults of {@link RandomForestClassifier}. */
@@ -95,6 +103,7 @@ export const RANDOM_FOREST_CONSTRAINTS: Constraints<RandomForestParams> = {
   maxCatToOnehot: int({ min: 1 }),
   maxCatThreshold: int({ min: 1 }),
   seed: int(),
+  nThreads: int({ min: 1 }),
 }
 
 /** Options of `fit` / `fitBinned`. */
@@ -207,8 +216,7 @@ abstract class RandomForestBase {
     options: RandomForestFitOptions & { readonly classes?: readonly number[] },
   ): void {
     const p = this.params
-    const { nRows, mapper } = binned
-    const nFeatures = mapper.nFeatures
+    const nFeatures = binned.mapper.nFeatures
     const K = problem.nGradients
     const random = new Random(p.seed)
     const settings: GrowerSettings = {
@@ -224,59 +232,15 @@ abstract class RandomForestBase {
       featuresPerSplit: featuresPerSplit(p.maxFeatures, nFeatures),
       // Any variance reduction counts (an absolute floor would stop forests on targets in small units).
       minSplitGain: 0,
+      nThreads: p.nThreads,
     }
     const grower = new TreeGrower(binned, K, settings)
-    const builder = new TreeEnsembleBuilder({
-      nFeatures,
-      nOutputs: K,
-      objective: 'reg:squarederror',
-      baseMargin: new Float64Array(K),
-      ...(options.featureNames === undefined ? {} : { featureNames: options.featureNames }),
-    })
-    const grad = new Float32Array(nRows * K)
-    const hess = new Float32Array(nRows)
-    const rows = new Uint32Array(nRows)
-    const counts = new Float64Array(nRows)
-    const features = Int32Array.from({ length: nFeatures }, (_, f) => f)
-    const importanceGain = new Float64Array(nFeatures)
-    const importanceSplit = new Float64Array(nFeatures)
-    const nDraws = p.maxSamples === null ? nRows : Math.max(1, Math.round(p.maxSamples * nRows))
-    let values = new Float64Array(64)
-    for (let t = 0; t < p.nEstimators; t++) {
-      counts.fill(0)
-      if (p.bootstrap) for (let d = 0; d < nDraws; d++) counts[random.nextInt(nRows)]!++
-      else counts.fill(1)
-      let nIn = 0
-      for (let r = 0; r < nRows; r++) {
-        const w = counts[r]! * (problem.weight.length > 0 ? problem.weight[r]! : 1)
-        if (counts[r]! > 0) rows[nIn++] = r
-        hess[r] = w
-        for (let c = 0; c < K; c++) grad[c * nRows + r] = -problem.target[c * nRows + r]! * w
-      }
-      const tree = grower.grow({
-        grad,
-        hess,
-        rows,
-        nRows: nIn,
-        allRows: nIn === nRows,
-        features,
-        nFeatures,
-        random,
-      })
-      if (values.length < tree.nNodes) values = new Float64Array(tree.nNodes * 2)
-      for (let c = 0; c < K; c++) {
-        treeLeafWeights(tree, c, 0, values)
-        for (let i = 0; i < tree.nNodes; i++) values[i] = values[i]! / p.nEstimators
-        builder.addTree(toTreeSpec(tree, mapper, values), c)
-      }
-      for (let i = 0; i < tree.nNodes; i++) {
-        const f = tree.feature[i]!
-        if (f < 0) continue
-        importanceGain[f] = importanceGain[f]! + tree.gain[i]!
-        importanceSplit[f] = importanceSplit[f]! + 1
-      }
+    try {
+      this.state = growForest(p, binned, problem, { ...options, grower, random })
+    } finally {
+      // Stops the worker threads also when growing throws.
+      grower.close()
     }
-    this.state = { ensemble: builder.build(), classes: options.classes, importanceGain, importanceSplit }
   }
 
   protected stateJSON(): RandomForestJSON['state'] {
@@ -331,6 +295,76 @@ abstract class RandomForestBase {
       importanceSplit: importance(st.importanceSplit, 'importanceSplit'),
     }
   }
+}
+
+/** Grows the trees of a forest on `options.grower`. */
+function growForest(
+  p: RandomForestParams,
+  binned: BinnedData,
+  problem: { readonly target: Float32Array; readonly nGradients: number; readonly weight: Float64Array },
+  options: RandomForestFitOptions & {
+    readonly classes?: readonly number[]
+    readonly grower: TreeGrower
+    readonly random: Random
+  },
+): ForestState {
+  const { grower, random } = options
+  const { nRows, mapper } = binned
+  const nFeatures = mapper.nFeatures
+  const K = problem.nGradients
+  const builder = new TreeEnsembleBuilder({
+    nFeatures,
+    nOutputs: K,
+    objective: 'reg:squarederror',
+    baseMargin: new Float64Array(K),
+    ...(options.featureNames === undefined ? {} : { featureNames: options.featureNames }),
+  })
+  // Shared with the worker threads, so the builder and grower need not copy them per tree.
+  const threaded = p.nThreads > 1
+  const grad = sharedIf(threaded, Float32Array, nRows * K)
+  const hess = sharedIf(threaded, Float32Array, nRows)
+  const rows = sharedIf(threaded, Uint32Array, nRows)
+  const counts = new Float64Array(nRows)
+  const features = Int32Array.from({ length: nFeatures }, (_, f) => f)
+  const importanceGain = new Float64Array(nFeatures)
+  const importanceSplit = new Float64Array(nFeatures)
+  const nDraws = p.maxSamples === null ? nRows : Math.max(1, Math.round(p.maxSamples * nRows))
+  let values = new Float64Array(64)
+  for (let t = 0; t < p.nEstimators; t++) {
+    counts.fill(0)
+    if (p.bootstrap) for (let d = 0; d < nDraws; d++) counts[random.nextInt(nRows)]!++
+    else counts.fill(1)
+    let nIn = 0
+    for (let r = 0; r < nRows; r++) {
+      const w = counts[r]! * (problem.weight.length > 0 ? problem.weight[r]! : 1)
+      if (counts[r]! > 0) rows[nIn++] = r
+      hess[r] = w
+      for (let c = 0; c < K; c++) grad[c * nRows + r] = -problem.target[c * nRows + r]! * w
+    }
+    const tree = grower.grow({
+      grad,
+      hess,
+      rows,
+      nRows: nIn,
+      allRows: nIn === nRows,
+      features,
+      nFeatures,
+      random,
+    })
+    if (values.length < tree.nNodes) values = new Float64Array(tree.nNodes * 2)
+    for (let c = 0; c < K; c++) {
+      treeLeafWeights(tree, c, 0, values)
+      for (let i = 0; i < tree.nNodes; i++) values[i] = values[i]! / p.nEstimators
+      builder.addTree(toTreeSpec(tree, mapper, values), c)
+    }
+    for (let i = 0; i < tree.nNodes; i++) {
+      const f = tree.feature[i]!
+      if (f < 0) continue
+      importanceGain[f] = importanceGain[f]! + tree.gain[i]!
+      importanceSplit[f] = importanceSplit[f]! + 1
+    }
+  }
+  return { ensemble: builder.build(), classes: options.classes, importanceGain, importanceSplit }
 }
 
 /**

@@ -108,4 +108,53 @@ describe('TreeGrower', () => {
     // Histogram buffers are reused across trees: at most one per open leaf plus the one being built.
     expect(grower.histogramsAllocated).toBeLessThanOrEqual(17)
   })
+
+  it('grows the same trees on 1, 2 and 3 threads with every node threaded (one and three gradients, all policies)', () => {
+    const rng = new Random(2)
+    // Every other row (10,001 of them): big nodes take the two-accumulator path.
+    const n = 20_001
+    const X = { data: new Float32Array(n * 4), rows: n, cols: 4 }
+    for (let i = 0; i < n * 4; i++) X.data[i] = i % 4 === 1 && rng.next() < 0.2 ? Number.NaN : rng.nextInt(60)
+    const binned = BinMapper.fit(X, { categoricalFeatures: [3] }).transform(X)
+    // Gradients over 2^±20, so that sums in another order would differ in their last bits.
+    const grad = Float32Array.from({ length: 3 * n }, () => (rng.next() - 0.5) * 2 ** (rng.nextInt(41) - 20))
+    const hess = Float32Array.from({ length: n }, () => 0.5 + rng.next())
+    const cases: [number, Partial<GrowerSettings>][] = [
+      [1, { growPolicy: 'leafwise', maxLeaves: 24, lambda: 1, minChildWeight: 1 }],
+      [1, { growPolicy: 'depthwise', maxLeaves: null, maxDepth: 5, minSamplesLeaf: 30, lambda: 1 }],
+      [3, { growPolicy: 'depthfirst', maxLeaves: null, maxDepth: 7, featuresPerSplit: 2 }],
+    ]
+    for (const [K, settings] of cases) {
+      const trees = [1, 2, 3].map((nThreads) => {
+        const grower = new TreeGrower(binned, K, {
+          ...BASE,
+          ...settings,
+          nThreads,
+          parallel: { parallelMinWork: 0, parallelMinPartitionRows: 0, parallelTakeBack: false },
+        })
+        try {
+          if (nThreads > 1) expect(grower.histograms.workers?.waitReady(60_000)).toBe(nThreads - 1)
+          // Every other row, not shared: the grower works on a shared copy and writes the order back.
+          const rows = Uint32Array.from({ length: n }, (_, i) => 2 * i).filter((r) => r < n)
+          const tree = grower.grow({
+            grad: grad.subarray(0, K * n),
+            hess,
+            rows,
+            nRows: rows.length,
+            allRows: false,
+            features: Int32Array.from([0, 1, 2, 3]),
+            nFeatures: 4,
+            random: new Random(5),
+          })
+          expect(tree.rows).toBe(rows)
+          return tree
+        } finally {
+          grower.close()
+        }
+      })
+      expect(trees[0]!.nNodes).toBeGreaterThan(7)
+      expect(trees[1]).toEqual(trees[0])
+      expect(trees[2]).toEqual(trees[0])
+    }
+  })
 })

@@ -17,8 +17,8 @@
  */
 import type { Random } from '../../core/random.js'
 import type { BinnedData } from './binning.js'
-import { HistogramBuilder } from './histogram.js'
-import { partitionRows } from './kernels/histogram.js'
+import { HistogramBuilder, type HistogramBuilderOptions, sharedIf } from './histogram.js'
+import { isWholeShared } from './histogram-tasks.js'
 import { leafScore, leafWeight, NodeStats, SplitCandidate, SplitFinder, type SplitSettings } from './split-finder.js'
 import type { TreeSpec } from './tree-ensemble.js'
 
@@ -39,6 +39,13 @@ export interface GrowerSettings extends SplitSettings {
    * latter so that rounding noise never splits a pure node.
    */
   readonly minSplitGain: number
+  /**
+   * Threads that build the histograms of big nodes and partition their rows (the calling one included); default 1.
+   * The tree is the same for any count. With more than one, call {@link TreeGrower.close} when done.
+   */
+  readonly nThreads?: number
+  /** Thresholds of the threaded paths (tests and benches; defaults in histogram.ts). */
+  readonly parallel?: Pick<HistogramBuilderOptions, 'parallelMinWork' | 'parallelMinPartitionRows' | 'parallelTakeBack'>
 }
 
 /** Inputs of one tree. */
@@ -89,11 +96,16 @@ export interface GrownTree {
 }
 
 /**
- * Grows trees over one binned dataset; keeps its buffers (histogram pool, partition scratch) across trees.
+ * Grows trees over one binned dataset; keeps its buffers (histogram pool, partition scratch) across trees. With
+ * `settings.nThreads > 1` it holds worker threads: {@link close} it (in a `finally`) when done.
  *
  * @example
  * const grower = new TreeGrower(binned, 1, settings)
- * const tree = grower.grow({ grad, hess, rows, nRows, allRows: true, features, nFeatures })
+ * try {
+ *   const tree = grower.grow({ grad, hess, rows, nRows, allRows: true, features, nFeatures })
+ * } finally {
+ *   grower.close()
+ * }
  */
 export class TreeGrower {
   readonly binned: BinnedData
@@ -104,6 +116,8 @@ export class TreeGrower {
   readonly #scratch: Uint32Array
   readonly #candidates: SplitCandidate[] = []
   #nodeFeatures = new Int32Array(0)
+  /** With threads: a shared copy of the caller's rows when those are not shared themselves. */
+  #sharedRows = new Uint32Array(0)
 
   constructor(binned: BinnedData, nGradients: number, settings: GrowerSettings) {
     this.binned = binned
@@ -112,9 +126,20 @@ export class TreeGrower {
     // Row counts are only needed to enforce minSamplesLeaf > 1, or to tell empty children apart when hessians can
     // be 0; otherwise the kernels skip a third of their writes.
     const withCounts = nGradients > 1 || settings.minSamplesLeaf > 1 || !(settings.minChildWeight > 0)
-    this.#histograms = new HistogramBuilder(binned, { nGradients, withCounts })
+    const nThreads = settings.nThreads ?? 1
+    this.#histograms = new HistogramBuilder(binned, { nGradients, withCounts, nThreads, ...settings.parallel })
     this.#finder = new SplitFinder(binned.mapper, { nGradients, withCounts }, settings)
-    this.#scratch = new Uint32Array(binned.nRows)
+    this.#scratch = sharedIf(nThreads > 1, Uint32Array, binned.nRows)
+  }
+
+  /** The histogram builder (for tests and benches: its worker threads and counters). */
+  get histograms(): HistogramBuilder {
+    return this.#histograms
+  }
+
+  /** Stops the worker threads, if any (idempotent). */
+  close(): void {
+    this.#histograms.close()
   }
 
   /** Histogram buffers allocated so far (reuse keeps this near the number of simultaneously open leaves). */
@@ -122,8 +147,22 @@ export class TreeGrower {
     return this.#histograms.pool.allocated
   }
 
-  /** Grows one tree. */
+  /**
+   * Grows one tree. With threads, rows that are not a whole `SharedArrayBuffer` view are copied into a shared
+   * buffer for the growth and back into `input.rows` at the end (allocate them shared to skip the copies).
+   */
   grow(input: GrowInput): GrownTree {
+    if (this.#histograms.nThreads === 1 || isWholeShared(input.rows)) return this.#grow(input)
+    if (this.#sharedRows.length !== input.rows.length) {
+      this.#sharedRows = sharedIf(true, Uint32Array, input.rows.length)
+    }
+    this.#sharedRows.set(input.rows)
+    const tree = this.#grow({ ...input, rows: this.#sharedRows })
+    input.rows.set(this.#sharedRows)
+    return { ...tree, rows: input.rows }
+  }
+
+  #grow(input: GrowInput): GrownTree {
     const st = this.settings
     const K = this.nGradients
     const tree = new TreeBuffers(K)
@@ -177,16 +216,10 @@ export class TreeGrower {
       c.writeRouting(binned.mapper, routing, node * 256)
       const start = tree.start[node]!
       const end = tree.end[node]!
-      const mid = partitionRows(
-        input.rows,
-        start,
-        end,
-        binned.bins,
-        c.feature * binned.nRows,
-        routing,
-        node * 256,
-        this.#scratch,
-      )
+      const mid = histograms.partition({ rows: input.rows, start, end, scratch: this.#scratch }, c.feature, {
+        goesLeft: routing,
+        offset: node * 256,
+      })
       const depth = tree.depth(node) + 1
       const l = tree.add(start, mid, depth, c.left)
       const r = tree.add(mid, end, depth, c.right)

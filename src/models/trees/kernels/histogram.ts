@@ -19,18 +19,24 @@ export function transposeBins(bins: Uint8Array, nRows: number, nFeatures: number
 
 /**
  * Adds rows `rows[start, end)` to `hist` (stride 3: gradient, hessian, count) for the features
- * `features[0, nSelected)`, reading row-major bins (`rowBins[r * nFeatures + f]`) and interleaved gradients
+ * `features[fFrom, fTo)`, reading row-major bins (`rowBins[r * nFeatures + f]`) and interleaved gradients
  * (`gradHess[2r]`, `gradHess[2r + 1]`, see {@link interleaveGradients}): one cache line brings all of a row's bins and
  * one its gradient pair, which matters once a node's rows are sparse in the data.
- * `slotBase[f]` is `3 ×` feature `f`'s first slot. With `withCounts` false the count slots are left alone (callers
- * that need no row counts save a third of the writes).
+ * `slotBase[f]` is `3 ×` feature `f`'s first slot and `slotBase[f + 1]` the end of its slots. With `withCounts` false
+ * the count slots are left alone (callers that need no row counts save a third of the writes).
+ *
+ * Only the slots of the listed features are read or written (`scratch` included), so threads that own disjoint
+ * feature ranges can fill one histogram at once; and each slot receives its rows in the same order whatever the
+ * range (the two-accumulator choice depends on the row count alone), so splitting the features over threads leaves
+ * every sum bit-identical.
  */
 export function buildHistogramRows(
   rowBins: Uint8Array,
   nFeatures: number,
   slotBase: Int32Array,
   features: Int32Array,
-  nSelected: number,
+  fFrom: number,
+  fTo: number,
   rows: Uint32Array,
   start: number,
   end: number,
@@ -45,7 +51,7 @@ export function buildHistogramRows(
       const g = gradHess[2 * r]!
       const h = gradHess[2 * r + 1]!
       const b = r * nFeatures
-      for (let s = 0; s < nSelected; s++) {
+      for (let s = fFrom; s < fTo; s++) {
         const f = features[s]!
         const k = slotBase[f]! + rowBins[b + f]! * 3
         hist[k] = hist[k]! + g
@@ -56,8 +62,9 @@ export function buildHistogramRows(
     return
   }
   let i = start
-  if (end - start >= DUAL_MIN_ROWS && scratch.length === hist.length) {
-    scratch.fill(0)
+  const dual = end - start >= DUAL_MIN_ROWS && scratch.length >= hist.length
+  if (dual) {
+    zeroSlots(scratch, slotBase, features, fFrom, fTo)
     for (; i + 1 < end; i += 2) {
       const r0 = rows[i]!
       const r1 = rows[i + 1]!
@@ -67,7 +74,7 @@ export function buildHistogramRows(
       const h1 = gradHess[2 * r1 + 1]!
       const b0 = r0 * nFeatures
       const b1 = r1 * nFeatures
-      for (let s = 0; s < nSelected; s++) {
+      for (let s = fFrom; s < fTo; s++) {
         const f = features[s]!
         const base = slotBase[f]!
         const k0 = base + rowBins[b0 + f]! * 3
@@ -78,19 +85,42 @@ export function buildHistogramRows(
         scratch[k1 + 1] = scratch[k1 + 1]! + h1
       }
     }
-    for (let k = 0; k < hist.length; k++) hist[k] = hist[k]! + scratch[k]!
+    addSlots(hist, scratch, slotBase, features, fFrom, fTo)
   }
   for (; i < end; i++) {
     const r = rows[i]!
     const g = gradHess[2 * r]!
     const h = gradHess[2 * r + 1]!
     const b = r * nFeatures
-    for (let s = 0; s < nSelected; s++) {
+    for (let s = fFrom; s < fTo; s++) {
       const f = features[s]!
       const k = slotBase[f]! + rowBins[b + f]! * 3
       hist[k] = hist[k]! + g
       hist[k + 1] = hist[k + 1]! + h
     }
+  }
+}
+
+/** Zeroes the slots of features `features[fFrom, fTo)` (`slotBase` as in {@link buildHistogramRows}). */
+function zeroSlots(hist: Float64Array, slotBase: Int32Array, features: Int32Array, fFrom: number, fTo: number): void {
+  for (let s = fFrom; s < fTo; s++) {
+    const f = features[s]!
+    hist.fill(0, slotBase[f]!, slotBase[f + 1]!)
+  }
+}
+
+/** `hist += other` over the slots of features `features[fFrom, fTo)`. */
+function addSlots(
+  hist: Float64Array,
+  other: Float64Array,
+  slotBase: Int32Array,
+  features: Int32Array,
+  fFrom: number,
+  fTo: number,
+): void {
+  for (let s = fFrom; s < fTo; s++) {
+    const f = features[s]!
+    for (let k = slotBase[f]!; k < slotBase[f + 1]!; k++) hist[k] = hist[k]! + other[k]!
   }
 }
 
@@ -111,36 +141,40 @@ export function interleaveGradients(grad: Float32Array, hess: Float32Array, n: n
 /**
  * As {@link buildHistogramRows} over every row `0 … nRows − 1` in order (a root over all rows: no row index).
  *
- * The common case, every feature selected and no counts, alternates rows between `hist` and `scratch` (same length;
- * overwritten) and sums them at the end. Why: rows often arrive sorted by time, so neighbouring rows share bins
- * (hour, day, month) and each addition would wait for the previous one to the same slot; two accumulators halve
- * those chains (measured 6.4 → 4.5 ns per update on flights-3m). On gathered subsets of rows the memory gather
- * dominates and two accumulators do not pay, so {@link buildHistogramRows} has one.
+ * With `dual` (the caller passes it when every feature is selected and counts are off) rows alternate between
+ * `hist` and `scratch` (at least as long; its slots of these features are overwritten), summed at the end. Why: rows
+ * often arrive sorted by time, so neighbouring rows share bins (hour, day, month) and each addition would wait for
+ * the previous one to the same slot; two accumulators halve those chains (measured 6.4 → 4.5 ns per update on
+ * flights-3m). On gathered subsets of rows the memory gather dominates and two accumulators do not pay, so
+ * {@link buildHistogramRows} has one. The choice is the caller's, not the feature range's, so that threads owning
+ * parts of the features add in the same order as one thread owning all.
  */
 export function buildHistogramAllRows(
   rowBins: Uint8Array,
   nFeatures: number,
   slotBase: Int32Array,
   features: Int32Array,
-  nSelected: number,
+  fFrom: number,
+  fTo: number,
   nRows: number,
-  grad: Float32Array,
-  hess: Float32Array,
+  gradHess: Float32Array,
   hist: Float64Array,
   scratch: Float64Array,
-  withCounts: boolean,
+  options: { readonly withCounts: boolean; readonly dual: boolean },
 ): void {
-  if (nSelected === nFeatures && !withCounts && scratch.length === hist.length) {
-    scratch.fill(0)
+  const { withCounts } = options
+  if (options.dual && !withCounts && scratch.length >= hist.length) {
+    zeroSlots(scratch, slotBase, features, fFrom, fTo)
     let r = 0
     for (; r + 1 < nRows; r += 2) {
-      const g0 = grad[r]!
-      const h0 = hess[r]!
-      const g1 = grad[r + 1]!
-      const h1 = hess[r + 1]!
+      const g0 = gradHess[2 * r]!
+      const h0 = gradHess[2 * r + 1]!
+      const g1 = gradHess[2 * r + 2]!
+      const h1 = gradHess[2 * r + 3]!
       const b0 = r * nFeatures
       const b1 = b0 + nFeatures
-      for (let f = 0; f < nFeatures; f++) {
+      for (let s = fFrom; s < fTo; s++) {
+        const f = features[s]!
         const base = slotBase[f]!
         const k0 = base + rowBins[b0 + f]! * 3
         const k1 = base + rowBins[b1 + f]! * 3
@@ -152,20 +186,21 @@ export function buildHistogramAllRows(
     }
     if (r < nRows) {
       const b0 = r * nFeatures
-      for (let f = 0; f < nFeatures; f++) {
+      for (let s = fFrom; s < fTo; s++) {
+        const f = features[s]!
         const k = slotBase[f]! + rowBins[b0 + f]! * 3
-        hist[k] = hist[k]! + grad[r]!
-        hist[k + 1] = hist[k + 1]! + hess[r]!
+        hist[k] = hist[k]! + gradHess[2 * r]!
+        hist[k + 1] = hist[k + 1]! + gradHess[2 * r + 1]!
       }
     }
-    for (let k = 0; k < hist.length; k++) hist[k] = hist[k]! + scratch[k]!
+    addSlots(hist, scratch, slotBase, features, fFrom, fTo)
     return
   }
   for (let r = 0; r < nRows; r++) {
-    const g = grad[r]!
-    const h = hess[r]!
+    const g = gradHess[2 * r]!
+    const h = gradHess[2 * r + 1]!
     const b = r * nFeatures
-    for (let s = 0; s < nSelected; s++) {
+    for (let s = fFrom; s < fTo; s++) {
       const f = features[s]!
       const k = slotBase[f]! + rowBins[b + f]! * 3
       hist[k] = hist[k]! + g
@@ -176,14 +211,16 @@ export function buildHistogramAllRows(
 }
 
 /**
- * Adds rows `rows[start, end)` to `hist` with `nGradients` gradients per row (stride `nGradients + 2`): gradient `c`
- * of row `r` is `grad[c * nRows + r]`. For multi-output trees (random-forest classification).
+ * Adds rows `rows[start, end)` to `hist` with `nGradients` gradients per row (stride `nGradients + 2`) for the
+ * features `features[fFrom, fTo)`: gradient `c` of row `r` is `grad[c * nRows + r]`. For multi-output trees
+ * (random-forest classification). Each slot receives its rows in order whatever the feature range.
  */
 export function buildHistogramMulti(
   bins: Uint8Array,
   nRows: number,
   features: Int32Array,
-  nSelected: number,
+  fFrom: number,
+  fTo: number,
   offsets: Int32Array,
   rows: Uint32Array,
   start: number,
@@ -194,7 +231,7 @@ export function buildHistogramMulti(
   hist: Float64Array,
 ): void {
   const stride = nGradients + 2
-  for (let s = 0; s < nSelected; s++) {
+  for (let s = fFrom; s < fTo; s++) {
     const f = features[s]!
     const col = f * nRows
     const base = offsets[f]! * stride
@@ -247,4 +284,54 @@ export function partitionRows(
   }
   for (let j = 0; j < nRight; j++) rows[l + j] = scratch[j]!
   return l
+}
+
+/**
+ * The first step of {@link partitionRows} split over threads, for one chunk `rows[start, end)` of a node: writes the
+ * chunk's left rows in order to `scratch[start …]` and its right rows in reverse order to `scratch[… end − 1]`
+ * (both in the chunk's own range, so chunks never touch each other's), reading `rows` only. Returns the number of
+ * left rows. {@link placeChunk} then moves each chunk's parts to their final places; all left parts in chunk order,
+ * then all right parts, is exactly the one-chunk partition. Branch-free as {@link partitionRows}.
+ */
+export function partitionChunk(
+  rows: Uint32Array,
+  start: number,
+  end: number,
+  bins: Uint8Array,
+  columnStart: number,
+  goesLeft: Uint8Array,
+  goesLeftOffset: number,
+  scratch: Uint32Array,
+): number {
+  let l = start
+  let r = end - 1
+  for (let i = start; i < end; i++) {
+    const row = rows[i]!
+    const left = goesLeft[goesLeftOffset + bins[columnStart + row]!]!
+    // l ≤ r + 1: a store at a cursor that does not move is overwritten by the next row.
+    scratch[l] = row
+    scratch[r] = row
+    l += left
+    r -= 1 - left
+  }
+  return l - start
+}
+
+/**
+ * The second step: copies the chunk's `nLeft` left rows from `scratch[start …]` to `rows[leftTo …]` and its right rows
+ * (reversed in `scratch[… end − 1]`) back in order to `rows[rightTo …]`. Chunks write disjoint ranges of `rows` and
+ * read only their own range of `scratch`, so they can run at once.
+ */
+export function placeChunk(
+  rows: Uint32Array,
+  scratch: Uint32Array,
+  start: number,
+  end: number,
+  nLeft: number,
+  destinations: { readonly leftTo: number; readonly rightTo: number },
+): void {
+  rows.set(scratch.subarray(start, start + nLeft), destinations.leftTo)
+  const nRight = end - start - nLeft
+  const rightTo = destinations.rightTo
+  for (let j = 0; j < nRight; j++) rows[rightTo + j] = scratch[end - 1 - j]!
 }
