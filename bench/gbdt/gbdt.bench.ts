@@ -95,37 +95,28 @@ function resplit(split: Split, rule: string): Split {
 
 async function runTask(split: Split, rule?: string): Promise<void> {
   const nClasses = new Set(split.train.y).size
-  const model = new GbdtClassifier(PARAMS)
-  const start = process.hrtime.bigint()
-  model.fit({ data: split.train.X, rows: split.train.rows, cols: split.cols }, split.train.y, {
-    categoricalFeatures: split.categorical,
-    featureNames: split.featureNames,
-  })
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9
-  const proba = model.predictProba({ data: split.test.X, rows: split.test.rows, cols: split.cols })
-  const yTest = split.test.y
-  const loss = new LogLoss({ nClasses })
-  loss.update(yTest, proba)
-  let correct = 0
-  for (let r = 0; r < split.test.rows; r++) {
-    let best = 0
-    for (let k = 1; k < nClasses; k++) if (proba[r * nClasses + k]! > proba[r * nClasses + best]!) best = k
-    if (best === yTest[r]) correct++
-  }
-  let auc: number | undefined
-  if (nClasses === 2) {
-    const metric = new RocAuc({ mode: 'exact' })
-    const p1 = new Float64Array(split.test.rows)
-    for (let r = 0; r < split.test.rows; r++) p1[r] = proba[2 * r + 1]!
-    metric.update(yTest, p1)
-    auc = metric.value()
-  }
-  const ours: Row = {
-    run: 'scaleml (1 thread)',
-    seconds,
-    ...(auc === undefined ? {} : { auc }),
-    logLoss: loss.value(),
-    accuracy: correct / split.test.rows,
+  const ours: Row[] = []
+  let model: GbdtClassifier | undefined
+  let firstModel: string | undefined
+  for (const nThreads of rule === undefined ? [1, 2] : [1]) {
+    const trained = new GbdtClassifier({ ...PARAMS, nThreads })
+    const start = process.hrtime.bigint()
+    trained.fit({ data: split.train.X, rows: split.train.rows, cols: split.cols }, split.train.y, {
+      categoricalFeatures: split.categorical,
+      featureNames: split.featureNames,
+    })
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9
+    // Threads change the speed, never the model: the trees must be the same to the bit.
+    const { nThreads: _, ...rest } = trained.toJSON().params
+    const json = JSON.stringify({ ...trained.toJSON(), params: rest })
+    if (firstModel !== undefined && json !== firstModel) throw new Error('nThreads 1 and 2 gave different models')
+    firstModel = json
+    model = trained
+    ours.push({
+      run: `scaleml (${nThreads} thread${nThreads > 1 ? 's' : ''})`,
+      seconds,
+      ...score(trained, split, nClasses),
+    })
   }
 
   const specPath = join(GBDT_DATA, `${split.name.replace(/[^a-z0-9]+/gi, '-')}-spec.json`)
@@ -143,7 +134,7 @@ async function runTask(split: Split, rule?: string): Promise<void> {
   )
   const peerScript = fileURLToPath(new URL('./peers_gbdt.py', import.meta.url))
   const peer = (await runJson(PYTHON, [peerScript, specPath])) as Record<string, Partial<Row>>
-  const rows: Row[] = [ours]
+  const rows: Row[] = [...ours]
   for (const run of rule === undefined ? PEERS : ['xgboost-1']) {
     const r = peer[run] ?? { error: 'missing' }
     rows.push({
@@ -171,11 +162,38 @@ async function runTask(split: Split, rule?: string): Promise<void> {
       reference !== undefined ? fixed(r.logLoss - reference.logLoss, 4) : 'n/a',
     ]),
   )
-  const imp = model.featureImportance('gain')
+  const imp = model!.featureImportance('gain')
   const total = imp.reduce((a, b) => a + b, 0)
   process.stdout.write(
     `\nscaleml gain importance: ${split.featureNames.map((n, f) => `${n} ${((100 * imp[f]!) / total).toFixed(1)}%`).join(', ')}\n`,
   )
+}
+
+/** Holdout log-loss, accuracy and (binary) exact AUC of `model` on the split's test rows. */
+function score(
+  model: GbdtClassifier,
+  split: Split,
+  nClasses: number,
+): { auc?: number; logLoss: number; accuracy: number } {
+  const proba = model.predictProba({ data: split.test.X, rows: split.test.rows, cols: split.cols })
+  const yTest = split.test.y
+  const loss = new LogLoss({ nClasses })
+  loss.update(yTest, proba)
+  let correct = 0
+  for (let r = 0; r < split.test.rows; r++) {
+    let best = 0
+    for (let k = 1; k < nClasses; k++) if (proba[r * nClasses + k]! > proba[r * nClasses + best]!) best = k
+    if (best === yTest[r]) correct++
+  }
+  let auc: number | undefined
+  if (nClasses === 2) {
+    const metric = new RocAuc({ mode: 'exact' })
+    const p1 = new Float64Array(split.test.rows)
+    for (let r = 0; r < split.test.rows; r++) p1[r] = proba[2 * r + 1]!
+    metric.update(yTest, p1)
+    auc = metric.value()
+  }
+  return { ...(auc === undefined ? {} : { auc }), logLoss: loss.value(), accuracy: correct / split.test.rows }
 }
 
 if (ONLY === undefined || ONLY === 'flights') {
