@@ -31,7 +31,7 @@ interface TrainFlags {
   shuffleWindow?: string
   earlyStopping?: boolean
   validationFraction?: string
-  nIterNoChange: string
+  nIterNoChange?: string
   tol: string
   checkpointDir?: string
   checkpointEvery: string
@@ -87,7 +87,10 @@ export function registerTrainCommand(program: Command): void {
       '--validation-fraction <f>',
       'fraction in (0, 1) of the training rows set aside to score each epoch (default: score on the holdout)',
     )
-    .option('--n-iter-no-change <n>', 'epochs without improvement that stop training with --early-stopping', '5')
+    .option(
+      '--n-iter-no-change <n>',
+      'epochs (tree models: boosting rounds) without improvement that stop training with --early-stopping (default 5; trees 10)',
+    )
     .option('--tol <t>', 'least improvement of the epoch score that counts, with --early-stopping', '0.001')
     .option('--checkpoint-dir <dir>', 'write checkpoints to this folder at the end of every epoch')
     .option('--checkpoint-every <n>', 'also checkpoint every n batches (0: only at epoch ends)', '0')
@@ -163,7 +166,9 @@ export function registerTrainCommand(program: Command): void {
           ...(flags.validationFraction === undefined
             ? {}
             : { validationFraction: parseReal('--validation-fraction', flags.validationFraction) }),
-          nIterNoChange: parseInteger('--n-iter-no-change', flags.nIterNoChange),
+          ...(flags.nIterNoChange === undefined
+            ? {}
+            : { nIterNoChange: parseInteger('--n-iter-no-change', flags.nIterNoChange) }),
           tol: parseReal('--tol', flags.tol),
           ...(flags.checkpointDir === undefined ? {} : { checkpointDir: flags.checkpointDir }),
           checkpointEvery: parseInteger('--checkpoint-every', flags.checkpointEvery),
