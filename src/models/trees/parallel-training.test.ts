@@ -56,7 +56,7 @@ describe('tree models on worker threads', () => {
   it('train the same model with nThreads 1 and 2 (toJSON deep-equal): GBDT binary, softmax with sampling, regression, forests', () => {
     const d = data()
     const options = { categoricalFeatures: d.categoricalFeatures }
-    const postedBefore = histogramWorkerStats.tasks + histogramWorkerStats.takenBack
+    const startedBefore = histogramWorkerStats.workersStarted
     const fit = <M extends Model>(make: (nThreads: number) => M, train: (m: M) => void) => {
       const [one, two] = [make(1), make(2)]
       train(one)
@@ -91,10 +91,11 @@ describe('tree models on worker threads', () => {
       (nThreads) => new RandomForestRegressor({ nEstimators: 2, maxDepth: 8, bootstrap: false, nThreads }),
       (m) => m.fit(d.X, d.yr, options),
     )
-    // Proof that the threaded path ran: shares were posted to workers (which start on the first big node). Each was
-    // run by its worker or, when the worker had not started it in time (a busy machine), taken back; the builder
-    // and grower tests make the workers run every share.
-    expect(histogramWorkerStats.tasks + histogramWorkerStats.takenBack).toBeGreaterThan(postedBefore)
+    // Proof that the threaded path was taken: worker pools started (on the first big node). Whether a share then ran
+    // on a worker depends on how fast the threads come up (a cold start from TypeScript sources on a loaded CI
+    // machine can outlast these small fits, and shares go only to ready workers); the builder and grower tests wait
+    // for the workers and make them run every share.
+    expect(histogramWorkerStats.workersStarted).toBeGreaterThan(startedBefore)
   })
 
   it('leaves no live worker thread when fit throws mid-way', async () => {
