@@ -3,8 +3,8 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { encodePayload } from '../core/codec.js'
 import { isScalemlError } from '../core/errors.js'
-import { openDuckDb } from '../infra/duckdb.js'
 import type { SupervisedEstimator } from '../models/estimator.js'
+import { writeParquetFromSql } from '../testing/sql-file.js'
 import { writeSyntheticFlights } from '../testing/synthetic-flights.js'
 import { createTempHome, type TempHome } from '../testing/temp-home.js'
 import { readCheckpoint } from './checkpoint.js'
@@ -14,15 +14,8 @@ let tmp: TempHome
 let flights: string
 let otherFlights: string
 
-async function sql(file: string, select: string): Promise<string> {
-  const path = join(tmp.path, file)
-  const db = await openDuckDb()
-  try {
-    await db.connection.run(`COPY (${select}) TO '${path}' (FORMAT parquet)`)
-  } finally {
-    await db.close()
-  }
-  return path
+function sql(file: string, select: string): Promise<string> {
+  return writeParquetFromSql(join(tmp.path, file), select)
 }
 
 beforeAll(async () => {

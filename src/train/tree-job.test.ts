@@ -1,8 +1,8 @@
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isScalemlError } from '../core/errors.js'
-import { openDuckDb } from '../infra/duckdb.js'
 import type { GbdtClassifier } from '../models/trees/gbdt.js'
+import { writeParquetFromSql } from '../testing/sql-file.js'
 import { writeSyntheticFlights } from '../testing/synthetic-flights.js'
 import { createTempHome, type TempHome } from '../testing/temp-home.js'
 import { type TrainJobOptions, type TrainJobResult, trainJob } from './job.js'
@@ -10,15 +10,8 @@ import { type TrainJobOptions, type TrainJobResult, trainJob } from './job.js'
 let tmp: TempHome
 let flights: string
 
-async function sql(file: string, select: string): Promise<string> {
-  const path = join(tmp.path, file)
-  const db = await openDuckDb()
-  try {
-    await db.connection.run(`COPY (${select}) TO '${path}' (FORMAT parquet)`)
-  } finally {
-    await db.close()
-  }
-  return path
+function sql(file: string, select: string): Promise<string> {
+  return writeParquetFromSql(join(tmp.path, file), select)
 }
 
 beforeAll(async () => {
