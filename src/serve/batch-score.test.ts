@@ -222,6 +222,29 @@ describe('scoreToFile', () => {
     ).toEqual(inputs.map((r, i) => ({ date: r['date'], origin: r['origin'], ...predictions[i] })))
   })
 
+  it('writes the same bytes whatever the number of scoring threads, predictions and contributions', async () => {
+    const y = labelsOf('boolean')
+    const model = new GbdtClassifier({ nEstimators: 10, maxLeaves: 8, seed: 2 })
+    const s = treeServable(model as unknown as AnyEstimator, (X) => model.fit(X, y))
+    for (const contributions of [false, true]) {
+      const one = join(tmp.path, `threads-1-${contributions}.parquet`)
+      const single = await scoreToFile({ model: s, data: flights, out: one, contributions, threads: 1, batchSize: 700 })
+      expect(single.threads).toBe(1)
+      // Starting threads under tsx costs ~1 s each: two helpers once, one once.
+      const threads = contributions ? 3 : 2
+      const out = join(tmp.path, `threads-${threads}-${contributions}.parquet`)
+      const summary = await scoreToFile({ model: s, data: flights, out, contributions, threads, batchSize: 700 })
+      // Every batch was split: the helper threads did score rows.
+      expect(summary.threads).toBe(threads)
+      expect(sha256(out)).toBe(sha256(one))
+    }
+    await expectFailure(
+      { model: s, data: flights, out: join(tmp.path, 'x.parquet'), threads: 0 },
+      'INVALID_ARGUMENT',
+      /threads/,
+    )
+  })
+
   it('keeps the columns asked for, in that order, or none', async () => {
     const s = servable('sgd-classifier', { shuffle: false })
     const out = join(tmp.path, 'kept.parquet')

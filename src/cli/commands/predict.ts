@@ -18,6 +18,7 @@ interface PredictFlags extends RegistryFlags {
   columns?: string | false
   contributions?: boolean
   batchSize: string
+  threads?: string
   json?: boolean
 }
 
@@ -42,6 +43,7 @@ export function registerPredictCommand(program: Command): void {
       'add TreeSHAP contributions per feature (contrib_<feature>, contrib_bias; tree models only)',
     )
     .option('--batch-size <n>', 'rows per batch', '65536')
+    .option('--threads <n>', 'threads that score, this one included (default: 2 for tree models on 2+ cores, else 1)')
     .option('--json', 'print one JSON object')
   addRegistryOptions(command).action(async (flags: PredictFlags) => {
     const columns = parseColumns(flags.columns)
@@ -65,6 +67,7 @@ export function registerPredictCommand(program: Command): void {
         ...(columns === undefined ? {} : { columns }),
         contributions: flags.contributions === true,
         batchSize,
+        ...(flags.threads === undefined ? {} : { threads: parseInteger('--threads', flags.threads) }),
         onProgress: (event) => progress.update(event),
         signal: controller.signal,
       })

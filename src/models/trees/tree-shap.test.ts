@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest'
 import { randomEnsemble, randomRows } from './predict/test-helpers.js'
 import { predictMarginsInto } from './predict/traverse.js'
 import { type TreeEnsemble, TreeEnsembleBuilder } from './tree-ensemble.js'
-import { maxTreeDepth, nodeMeanValues, treeShap, treeShapInto, treeShapWorkspace } from './tree-shap.js'
+import {
+  MAX_TABLE_FEATURES,
+  maxTreeDepth,
+  nodeMeanValues,
+  tabulatedTrees,
+  treeShap,
+  treeShapInto,
+  treeShapWorkspace,
+} from './tree-shap.js'
 
 /**
  * Shapley values by definition, for checking: v(S) is the tree's expected output when only the features in S are
@@ -65,14 +73,68 @@ describe('TreeSHAP', () => {
     })
     const rows = 12
     const X = randomRows(nFeatures, rows, 5, categorical)
-    const phi = treeShap(e, { data: X, rows, cols: nFeatures })
-    for (let r = 0; r < rows; r++) {
-      const x = X.subarray(r * nFeatures, (r + 1) * nFeatures)
-      for (let k = 0; k < 2; k++) {
-        const expected = bruteForceShap(e, x, k)
-        const at = (r * 2 + k) * (nFeatures + 1)
-        for (let j = 0; j <= nFeatures; j++) expect(phi[at + j]).toBeCloseTo(expected[j]!, 10)
+    // Default: every tree from its leaf tables; budget 0: Algorithm 2 for every tree.
+    for (const tableBytes of [undefined, 0]) {
+      const ws = treeShapWorkspace(e, tableBytes === undefined ? {} : { tableBytes })
+      expect(tabulatedTrees(ws).trees).toBe(tableBytes === 0 ? 0 : 6)
+      const phi = new Float64Array(rows * 2 * (nFeatures + 1))
+      treeShapInto(e, X, rows, phi, ws)
+      for (let r = 0; r < rows; r++) {
+        const x = X.subarray(r * nFeatures, (r + 1) * nFeatures)
+        for (let k = 0; k < 2; k++) {
+          const expected = bruteForceShap(e, x, k)
+          const at = (r * 2 + k) * (nFeatures + 1)
+          for (let j = 0; j <= nFeatures; j++) expect(phi[at + j]).toBeCloseTo(expected[j]!, 10)
+        }
       }
+    }
+  })
+
+  it('gives the same values from leaf tables as Algorithm 2, whatever part of the ensemble the budget tabulates', () => {
+    const nFeatures = 9
+    const categorical = [2, 7]
+    const e = randomEnsemble({
+      nFeatures,
+      nTrees: 24,
+      nOutputs: 3,
+      depth: 8,
+      categoricalFeatures: categorical,
+      seed: 17,
+    })
+    const rows = 150
+    const X = randomRows(nFeatures, rows, 23, categorical)
+    const size = rows * 3 * (nFeatures + 1)
+    const reference = new Float64Array(size)
+    treeShapInto(e, X, rows, reference, treeShapWorkspace(e, { tableBytes: 0 }))
+    const all = treeShapWorkspace(e)
+    expect(tabulatedTrees(all).trees).toBe(24)
+    const some = treeShapWorkspace(e, { tableBytes: Math.floor(tabulatedTrees(all).bytes / 2) })
+    const part = tabulatedTrees(some).trees
+    expect(part).toBeGreaterThan(0)
+    expect(part).toBeLessThan(24)
+    for (const ws of [all, some]) {
+      const phi = new Float64Array(size)
+      treeShapInto(e, X, rows, phi, ws)
+      for (let i = 0; i < size; i++) expect(Math.abs(phi[i]! - reference[i]!)).toBeLessThan(1e-12)
+    }
+  })
+
+  it(`runs Algorithm 2 for a tree with a leaf of more than ${MAX_TABLE_FEATURES} path features`, () => {
+    const nFeatures = 40
+    const deep = randomEnsemble({ nFeatures, nTrees: 1, depth: 13, full: true, seed: 8 })
+    const ws = treeShapWorkspace(deep)
+    expect(maxTreeDepth(deep)).toBe(13)
+    expect(tabulatedTrees(ws).trees).toBe(0)
+    const rows = 3
+    const X = randomRows(nFeatures, rows, 2)
+    const phi = new Float64Array(rows * (nFeatures + 1))
+    treeShapInto(deep, X, rows, phi, ws)
+    const margins = new Float64Array(rows)
+    predictMarginsInto(deep, X, rows, margins)
+    for (let r = 0; r < rows; r++) {
+      let sum = 0
+      for (let j = 0; j <= nFeatures; j++) sum += phi[r * (nFeatures + 1) + j]!
+      expect(sum).toBeCloseTo(margins[r]!, 10)
     }
   })
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { TreeEnsembleBuilder } from '../tree-ensemble.js'
+import { BITSET, compileEnsemble, GENERAL, KIND, MAX_BITSET_CATEGORY } from './compiled.js'
 import { classIndicesInto, logit, probabilitiesInto, sigmoid } from './link.js'
 import { randomEnsemble, randomRows, referenceLeaf } from './test-helpers.js'
 import {
@@ -96,6 +97,56 @@ describe('decision rule', () => {
     for (const [x, expected] of cases) expect(predictOne(e, x), `x = ${x}`).toBe(expected)
     expect(inCategories(Int32Array.of(0), 0, 1, -0.5)).toBe(false)
     expect(inCategories(Int32Array.of(0), 0, 1, 0.5)).toBe(true)
+  })
+
+  it('compiles category lists to bitsets, and keeps the list for categories too large for one', () => {
+    const b = new TreeEnsembleBuilder({ nFeatures: 1, nOutputs: 1, objective: 'reg:squarederror', baseMargin: [0] })
+    const stump = { feature: [0, -1, -1], threshold: [0, 0, 0], left: [1, -1, -1], right: [2, -1, -1] }
+    // Missing goes right on the first (the bitset's negated form), left on the second (a category past any bitset).
+    b.addTree({
+      ...stump,
+      defaultLeft: [0, 0, 0],
+      value: [0, 1, 2],
+      cover: [2, 1, 1],
+      categories: [[0, 31, 32, 63], null, null],
+    })
+    b.addTree({
+      ...stump,
+      defaultLeft: [1, 0, 0],
+      value: [0, 10, 20],
+      cover: [2, 1, 1],
+      categories: [[5, MAX_BITSET_CATEGORY + 7], null, null],
+    })
+    const e = b.build()
+    const c = compileEnsemble(e, { fresh: true })
+    expect(c.code[c.roots[0]!]! & KIND).toBe(BITSET)
+    expect(c.code[c.roots[1]!]! & KIND).toBe(GENERAL)
+    const xs = [
+      0,
+      1,
+      30,
+      31,
+      31.5,
+      32,
+      33,
+      62,
+      63,
+      64,
+      5,
+      MAX_BITSET_CATEGORY + 7,
+      MAX_BITSET_CATEGORY + 8,
+      -0,
+      -3,
+      Number.NaN,
+    ]
+    const X = Float32Array.from(xs)
+    const out = new Float64Array(xs.length)
+    predictMarginsInto(e, X, xs.length, out, { kernel: 'walk' })
+    xs.forEach((x, r) => {
+      const expected = e.value[referenceLeaf(e, 0, X, r)]! + e.value[referenceLeaf(e, 1, X, r)]!
+      expect(out[r], `x = ${x}`).toBe(expected)
+      expect(predictOne(e, x), `x = ${x}`).toBe(expected)
+    })
   })
 })
 

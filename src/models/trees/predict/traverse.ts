@@ -4,15 +4,27 @@
  * `pred_leaf` and tests). Pure functions of typed arrays; no allocation per row, and none per call once the
  * ensemble is compiled (the first call compiles it).
  *
- * Batch loop order: blocks of {@link ROW_BLOCK} rows, every tree over the block. One row at a time through every
- * tree re-reads the whole ensemble per row; one tree at a time over all rows re-reads every row per tree; a block
- * keeps one tree in L1 and the block's rows in L2. Measured (bench/trees/predict.bench.ts, 100 trees × 31 leaves,
- * 50 features) the differences between block sizes are small (≈ ±15%, within this machine's noise), with
- * 1-row blocks slowest; 256 is the default.
+ * A batch goes through the leaf-mask tables of leaf-masks.ts when they are built for the ensemble (few features:
+ * the flights GBDT, ~3× walking), else walks the trees. Walking loop order: blocks of {@link ROW_BLOCK} rows, every
+ * tree over the block. One row at a time through every tree re-reads the whole ensemble per row; one tree at a time
+ * over all rows re-reads every row per tree; a block keeps one tree in L1 and the block's rows in L2. Measured
+ * (bench/trees/predict.bench.ts, 100 trees × 31 leaves, 50 features) the differences between block sizes are small
+ * (≈ ±15%, within this machine's noise), with 1-row blocks slowest; 256 is the default. A single row always walks:
+ * ~3–5 µs for 100 trees, with nothing to amortize a table lookup over.
  * @module
  */
 import type { TreeEnsemble } from '../tree-ensemble.js'
-import { type CompiledEnsemble, compileEnsemble, generalStep, inCategories } from './compiled.js'
+import {
+  BITSET,
+  bitsetStep,
+  type CompiledEnsemble,
+  compileEnsemble,
+  FEATURE_SHIFT,
+  generalStep,
+  inCategories,
+  KIND,
+} from './compiled.js'
+import { compileLeafMasks, type LeafMasks, leafMaskMarginsInto } from './leaf-masks.js'
 
 export { inCategories }
 
@@ -30,8 +42,18 @@ export interface MarginOptions {
    * bit for an imported model. Default false (float64 sums).
    */
   readonly float32?: boolean
-  /** Rows per block (default {@link ROW_BLOCK}); 1 walks every tree per row, `rows` walks all rows per tree. */
+  /** Rows per block of the walking kernel (default {@link ROW_BLOCK}); 1 walks every tree per row, `rows` walks all rows per tree. */
   readonly blockRows?: number
+  /**
+   * 'auto' (default): the leaf-mask tables when {@link compileLeafMasks} builds them for the ensemble (and every tree
+   * is used), else walking; 'walk' always walks. Both give bit-identical margins.
+   */
+  readonly kernel?: 'auto' | 'walk'
+}
+
+/** The kernel {@link predictMarginsInto} uses for `e` by default: 'masks' (leaf-mask tables) or 'walk'. */
+export function batchKernelOf(e: TreeEnsemble): 'masks' | 'walk' {
+  return compileLeafMasks(e) === undefined ? 'walk' : 'masks'
 }
 
 /** Options of {@link predictRowInto}. */
@@ -81,6 +103,13 @@ export function predictMarginsInto(
   const c = 'code' in e ? e : compileEnsemble(e)
   const nTrees = options.nTrees ?? c.roots.length
   const f32 = options.float32 === true
+  if (options.kernel !== 'walk' && nTrees >= c.roots.length) {
+    const masks: LeafMasks | undefined = compileLeafMasks(c.ensemble)
+    if (masks !== undefined) {
+      leafMaskMarginsInto(masks, X, rows, out, f32)
+      return
+    }
+  }
   const { nOutputs, nFeatures, baseMargin, roots, group, code, threshold, child, value } = c
   for (let r = 0; r < rows; r++) {
     for (let k = 0; k < nOutputs; k++) out[r * nOutputs + k] = f32 ? Math.fround(baseMargin[k]!) : baseMargin[k]!
@@ -95,8 +124,10 @@ export function predictMarginsInto(
         let i = root
         let k = code[i]!
         while (k >= 0) {
-          const x = X[base + (k >> 2)]!
-          if ((k & 2) === 0) i = child[i]! + (x * (1 - 2 * (k & 1)) > threshold[i]! ? 1 : 0)
+          const x = X[base + (k >> FEATURE_SHIFT)]!
+          const kind = k & KIND
+          if (kind === 0) i = child[i]! + (x * (1 - 2 * (k & 1)) > threshold[i]! ? 1 : 0)
+          else if (kind === BITSET) i = child[i]! + bitsetStep(c, i, x, k & 1)
           else i = child[i]! + generalStep(c, i, x)
           k = code[i]!
         }
@@ -128,8 +159,10 @@ export function predictRowInto(
     let i = roots[t]!
     let k = code[i]!
     while (k >= 0) {
-      const v = x[offset + (k >> 2)]!
-      if ((k & 2) === 0) i = child[i]! + (v * (1 - 2 * (k & 1)) > threshold[i]! ? 1 : 0)
+      const v = x[offset + (k >> FEATURE_SHIFT)]!
+      const kind = k & KIND
+      if (kind === 0) i = child[i]! + (v * (1 - 2 * (k & 1)) > threshold[i]! ? 1 : 0)
+      else if (kind === BITSET) i = child[i]! + bitsetStep(c, i, v, k & 1)
       else i = child[i]! + generalStep(c, i, v)
       k = code[i]!
     }
