@@ -1,6 +1,8 @@
 /**
  * Prometheus metrics for the server: counters, gauges and histograms in a registry that renders the text exposition
  * format 0.0.4 (what `GET /metrics` returns), plus {@link defaultServingMetrics}, the metric set the server records.
+ * A registry's {@link MetricsRegistry.snapshot} is plain data: the snapshots of several worker processes merge into
+ * one ({@link mergeSnapshots}) and render like a registry ({@link renderSnapshot}).
  *
  * Written for the hot path: `metric.labels({...})` resolves a label set once and returns a child whose
  * `inc`/`observe`/`set` touch only numbers (no allocation per observation); callers keep the child per model
@@ -90,8 +92,23 @@ export interface Counter extends Family<CounterChild> {
   inc(labels?: LabelValues, value?: number): void
 }
 
+/**
+ * How a gauge combines across the worker processes of one server (`scaleml serve --workers N`): `sum` adds the
+ * workers' values (requests in flight, queue depth); `worker` keeps one series per worker, labelled
+ * `worker="<id>"` (facts about one process: its memory, its event-loop delay, the version it serves). Counters and
+ * histograms are always summed.
+ */
+export type ClusterAggregation = 'sum' | 'worker'
+
+/** Options of {@link MetricsRegistry.gauge}. */
+export interface GaugeOptions {
+  /** Default `worker`: a value per process is never wrong, only longer. */
+  readonly cluster?: ClusterAggregation
+}
+
 /** A gauge family: a value that goes up and down (queue depth, served version). */
 export interface Gauge extends Family<GaugeChild> {
+  readonly cluster: ClusterAggregation
   set(labels: LabelValues | undefined, value: number): void
   inc(labels?: LabelValues, value?: number): void
   dec(labels?: LabelValues, value?: number): void
@@ -250,7 +267,12 @@ class CounterFamily extends BaseFamily<CounterSeries> implements Counter {
 
 class GaugeFamily extends BaseFamily<GaugeSeries> implements Gauge {
   readonly type = 'gauge'
-  constructor(name: string, help: string, labelNames: readonly string[]) {
+  constructor(
+    name: string,
+    help: string,
+    labelNames: readonly string[],
+    readonly cluster: ClusterAggregation,
+  ) {
     super(name, help, labelNames, (values) => new GaugeSeries(values))
   }
   set(labels: LabelValues | undefined, value: number): void {
@@ -297,9 +319,28 @@ export class MetricsRegistry {
     return this.#register('counter', name, labelNames, () => new CounterFamily(name, help, [...labelNames]))
   }
 
-  /** A gauge. */
-  gauge(name: string, help: string, labelNames: readonly string[] = []): Gauge {
-    return this.#register('gauge', name, labelNames, () => new GaugeFamily(name, help, [...labelNames]))
+  /** A gauge; `options.cluster` says how it combines across worker processes (see {@link ClusterAggregation}). */
+  gauge(name: string, help: string, labelNames: readonly string[] = [], options: GaugeOptions = {}): Gauge {
+    const cluster = options.cluster ?? 'worker'
+    if (labelNames.includes(WORKER_LABEL)) {
+      throw new ScalemlError(
+        'INVALID_ARGUMENT',
+        `Gauge '${name}' cannot have a label '${WORKER_LABEL}' (it names the worker process in a cluster).`,
+      )
+    }
+    const family = this.#register(
+      'gauge',
+      name,
+      labelNames,
+      () => new GaugeFamily(name, help, [...labelNames], cluster),
+    )
+    if (family.cluster !== cluster) {
+      throw new ScalemlError(
+        'INVALID_ARGUMENT',
+        `Gauge '${name}' is already registered with cluster aggregation '${family.cluster}'.`,
+      )
+    }
+    return family
   }
 
   /**
@@ -346,19 +387,31 @@ export class MetricsRegistry {
 
   /** Every metric in the Prometheus text exposition format 0.0.4 (serve it with {@link PROMETHEUS_CONTENT_TYPE}). */
   render(): string {
+    return renderSnapshot(this.snapshot())
+  }
+
+  /**
+   * The current value of every series, as plain data (after running the collectors): what a worker process sends
+   * its primary, to be merged with {@link mergeSnapshots} and written with {@link renderSnapshot}.
+   */
+  snapshot(): MetricsSnapshot {
     for (const collect of this.#collectors) collect()
-    const out: string[] = []
+    const families: FamilySnapshot[] = []
     for (const family of this.#families.values()) {
-      out.push(`# HELP ${family.name} ${escapeHelp(family.help)}`, `# TYPE ${family.name} ${family.type}`)
-      if (family.type === 'histogram') renderHistogram(family, out)
-      else {
-        for (const series of family.series.values()) {
-          out.push(`${family.name}${labelSet(family.labelNames, series.labelValues)} ${formatNumber(series.value)}`)
-        }
+      if (family.type === 'histogram') {
+        const series = [...family.series.values()].map((s) => ({
+          labels: s.labelValues,
+          counts: Array.from(s.counts),
+          sum: s.sum,
+          count: s.count,
+        }))
+        families.push({ ...familyHead(family), buckets: Array.from(family.bounds), series })
+      } else {
+        const series = [...family.series.values()].map((s) => ({ labels: s.labelValues, value: s.value }))
+        families.push({ ...familyHead(family), series })
       }
     }
-    out.push('')
-    return out.join('\n')
+    return { families }
   }
 
   #register<F extends AnyFamily>(type: F['type'], name: string, labelNames: readonly string[], create: () => F): F {
@@ -415,19 +468,186 @@ function checkBuckets(name: string, buckets: readonly number[]): Float64Array {
   return Float64Array.from(finite)
 }
 
-function renderHistogram(family: HistogramFamily, out: string[]): void {
-  const { bounds, labelNames, name } = family
-  const les = [...Array.from(bounds, formatNumber), '+Inf']
+function familyHead(family: AnyFamily): Omit<FamilySnapshot, 'series'> {
+  return {
+    name: family.name,
+    help: family.help,
+    type: family.type,
+    labelNames: family.labelNames,
+    cluster: family.type === 'gauge' ? family.cluster : 'sum',
+  }
+}
+
+/** The label `worker` that {@link mergeSnapshots} adds to per-worker gauges. */
+export const WORKER_LABEL = 'worker'
+
+/** Every series of a registry as plain data (see {@link MetricsRegistry.snapshot}); structured-clone safe. */
+export interface MetricsSnapshot {
+  readonly families: readonly FamilySnapshot[]
+}
+
+/** One metric family of a {@link MetricsSnapshot}. */
+export interface FamilySnapshot {
+  readonly name: string
+  readonly help: string
+  readonly type: MetricType
+  readonly labelNames: readonly string[]
+  /** How the family combines across workers: `sum` for counters and histograms, a gauge's own choice otherwise. */
+  readonly cluster: ClusterAggregation
+  /** Histogram bucket upper bounds (without `+Inf`). */
+  readonly buckets?: readonly number[]
+  readonly series: readonly SeriesSnapshot[]
+}
+
+/** One series: `value` for a counter or gauge; `counts` (per bucket, `+Inf` last, not cumulative), `sum`, `count`. */
+export interface SeriesSnapshot {
+  readonly labels: readonly string[]
+  readonly value?: number
+  readonly counts?: readonly number[]
+  readonly sum?: number
+  readonly count?: number
+}
+
+/** One worker's snapshot, for {@link mergeSnapshots}. */
+export interface WorkerSnapshot {
+  /** The value of the `worker` label of its per-worker gauges. */
+  readonly worker: string
+  readonly snapshot: MetricsSnapshot
+}
+
+/**
+ * The snapshots of several worker processes as one: counters and histogram buckets (with `_sum` and `_count`)
+ * added series by series; gauges added (`cluster: 'sum'`) or kept one series per worker with a `worker` label
+ * (`cluster: 'worker'`). `retired` (counters and histograms only, see {@link retireSnapshot}) is added too, so
+ * that totals do not go down when a worker exits. A family whose type, labels or buckets differ from the first
+ * worker's is skipped in the workers that differ.
+ *
+ * @example
+ * renderSnapshot(mergeSnapshots([{ worker: '1', snapshot: a }, { worker: '2', snapshot: b }]))
+ */
+export function mergeSnapshots(parts: readonly WorkerSnapshot[], retired?: MetricsSnapshot): MetricsSnapshot {
+  interface Merging {
+    readonly head: FamilySnapshot
+    readonly labelNames: readonly string[]
+    readonly series: Map<
+      string,
+      { labels: readonly string[]; value: number; counts?: number[]; sum: number; count: number }
+    >
+  }
+  const families = new Map<string, Merging>()
+  const add = (family: FamilySnapshot, worker: string | undefined) => {
+    let merging = families.get(family.name)
+    if (merging === undefined) {
+      const perWorker = family.type === 'gauge' && family.cluster === 'worker'
+      merging = {
+        head: family,
+        labelNames: perWorker ? [...family.labelNames, WORKER_LABEL] : family.labelNames,
+        series: new Map(),
+      }
+      families.set(family.name, merging)
+    } else if (!sameShape(merging.head, family)) return
+    const perWorker = family.type === 'gauge' && family.cluster === 'worker'
+    // Per-worker gauges of exited workers are gone with them.
+    if (perWorker && worker === undefined) return
+    for (const series of family.series) {
+      const labels = perWorker ? [...series.labels, worker!] : series.labels
+      const key = JSON.stringify(labels)
+      const found = merging.series.get(key)
+      if (found === undefined) {
+        merging.series.set(key, {
+          labels,
+          value: series.value ?? 0,
+          ...(series.counts === undefined ? {} : { counts: [...series.counts] }),
+          sum: series.sum ?? 0,
+          count: series.count ?? 0,
+        })
+        continue
+      }
+      found.value += series.value ?? 0
+      found.sum += series.sum ?? 0
+      found.count += series.count ?? 0
+      if (found.counts !== undefined && series.counts !== undefined) {
+        for (let i = 0; i < found.counts.length; i++) found.counts[i]! += series.counts[i] ?? 0
+      }
+    }
+  }
+  for (const part of parts) for (const family of part.snapshot.families) add(family, part.worker)
+  if (retired !== undefined) for (const family of retired.families) if (family.type !== 'gauge') add(family, undefined)
+  return {
+    families: [...families.values()].map(({ head, labelNames, series }) => ({
+      name: head.name,
+      help: head.help,
+      type: head.type,
+      labelNames,
+      cluster: head.cluster,
+      ...(head.buckets === undefined ? {} : { buckets: head.buckets }),
+      series: [...series.values()].map((s) =>
+        head.type === 'histogram'
+          ? { labels: s.labels, counts: s.counts ?? [], sum: s.sum, count: s.count }
+          : { labels: s.labels, value: s.value },
+      ),
+    })),
+  }
+}
+
+/**
+ * `retired` plus the counters and histograms of `snapshot`, the last one a worker sent before it exited: what
+ * {@link mergeSnapshots} keeps adding so that totals stay monotonic across worker restarts.
+ */
+export function retireSnapshot(retired: MetricsSnapshot | undefined, snapshot: MetricsSnapshot): MetricsSnapshot {
+  const counting = (s: MetricsSnapshot): MetricsSnapshot => ({ families: s.families.filter((f) => f.type !== 'gauge') })
+  const parts = [{ worker: '', snapshot: counting(snapshot) }]
+  return mergeSnapshots(parts, retired === undefined ? undefined : counting(retired))
+}
+
+function sameShape(a: FamilySnapshot, b: FamilySnapshot): boolean {
+  return (
+    a.type === b.type &&
+    a.cluster === b.cluster &&
+    a.labelNames.length === b.labelNames.length &&
+    a.labelNames.every((l, i) => l === b.labelNames[i]) &&
+    (a.buckets?.length ?? 0) === (b.buckets?.length ?? 0) &&
+    (a.buckets ?? []).every((x, i) => x === b.buckets![i])
+  )
+}
+
+/**
+ * A snapshot in the Prometheus text exposition format 0.0.4 (serve it with {@link PROMETHEUS_CONTENT_TYPE}).
+ *
+ * @example
+ * reply.type(PROMETHEUS_CONTENT_TYPE).send(renderSnapshot(registry.snapshot()))
+ */
+export function renderSnapshot(snapshot: MetricsSnapshot): string {
+  const out: string[] = []
+  for (const family of snapshot.families) {
+    out.push(`# HELP ${family.name} ${escapeHelp(family.help)}`, `# TYPE ${family.name} ${family.type}`)
+    if (family.type === 'histogram') renderHistogram(family, out)
+    else {
+      for (const series of family.series) {
+        out.push(`${family.name}${labelSet(family.labelNames, series.labels)} ${formatNumber(series.value ?? 0)}`)
+      }
+    }
+  }
+  out.push('')
+  return out.join('\n')
+}
+
+function renderHistogram(family: FamilySnapshot, out: string[]): void {
+  const { labelNames, name } = family
+  const les = [...(family.buckets ?? []).map(formatNumber), '+Inf']
   const bucketNames = [...labelNames, 'le']
-  for (const series of family.series.values()) {
+  for (const series of family.series) {
     let cumulative = 0
     for (let i = 0; i < les.length; i++) {
-      cumulative += series.counts[i]!
-      const labels = labelSet(bucketNames, [...series.labelValues, les[i]!])
+      cumulative += series.counts?.[i] ?? 0
+      const labels = labelSet(bucketNames, [...series.labels, les[i]!])
       out.push(`${name}_bucket${labels} ${formatNumber(cumulative)}`)
     }
-    const labels = labelSet(labelNames, series.labelValues)
-    out.push(`${name}_sum${labels} ${formatNumber(series.sum)}`, `${name}_count${labels} ${formatNumber(series.count)}`)
+    const labels = labelSet(labelNames, series.labels)
+    out.push(
+      `${name}_sum${labels} ${formatNumber(series.sum ?? 0)}`,
+      `${name}_count${labels} ${formatNumber(series.count ?? 0)}`,
+    )
   }
 }
 
@@ -459,7 +679,12 @@ function formatNumber(value: number): string {
 /** The route label of a predict request (a route pattern, never a URL: label values must stay a small set). */
 export const PREDICT_ROUTE = '/v1/models/:ref/predict'
 
-/** The metrics `scaleml serve` records; see {@link defaultServingMetrics}. */
+/**
+ * The metrics `scaleml serve` records; see {@link defaultServingMetrics}. With several worker processes `/metrics`
+ * answers for all of them: counters and histograms summed; `scaleml_queue_depth` and
+ * `scaleml_http_requests_in_flight` summed; the other gauges (load time, served version, event-loop delay, memory)
+ * one series per worker, labelled `worker`.
+ */
 export interface ServingMetrics {
   /** `scaleml_http_request_duration_seconds{model,version,route,status}`: time from request to reply. */
   readonly requestDuration: Histogram
@@ -564,8 +789,12 @@ export function defaultServingMetrics(registry: MetricsRegistry): ServingMetrics
       mv,
       QUEUE_TIME_BUCKETS,
     ),
-    queueDepth: registry.gauge('scaleml_queue_depth', 'Requests waiting in the model queue.', ['model']),
-    inFlight: registry.gauge('scaleml_http_requests_in_flight', 'Requests received and not yet answered.'),
+    queueDepth: registry.gauge('scaleml_queue_depth', 'Requests waiting in the model queue.', ['model'], {
+      cluster: 'sum',
+    }),
+    inFlight: registry.gauge('scaleml_http_requests_in_flight', 'Requests received and not yet answered.', [], {
+      cluster: 'sum',
+    }),
     cacheHits: registry.counter('scaleml_prediction_cache_hits_total', 'Predictions answered from the cache.', mv),
     cacheMisses: registry.counter(
       'scaleml_prediction_cache_misses_total',

@@ -1,11 +1,13 @@
 /**
  * Process-level parallelism for `scaleml serve --workers N`: the primary process forks N workers (node:cluster),
  * each a full server (its own runtime, models, poller) sharing the listening port. The primary only supervises: it
- * restarts a worker that dies while serving, forwards SIGTERM/SIGINT so every worker drains, and exits 0 once all
- * have exited cleanly after a shutdown signal.
+ * restarts a worker that dies while serving, forwards SIGTERM/SIGINT so every worker drains, exits 0 once all
+ * have exited cleanly after a shutdown signal, and relays `/metrics` scrapes so that they answer for every worker
+ * (`cluster-metrics.ts`).
  * @module
  */
 import cluster, { type Worker } from 'node:cluster'
+import { createMetricsRelay } from './cluster-metrics.js'
 
 /** Options of {@link runClusterPrimary}. */
 export interface ClusterOptions {
@@ -15,6 +17,8 @@ export interface ClusterOptions {
   readonly onListening?: (address: string, port: number) => void
   /** Where to report worker deaths and restarts. */
   readonly log?: (message: string) => void
+  /** Longest wait for the workers' metrics on a scrape, in ms (default 1000). */
+  readonly metricsCollectMs?: number
 }
 
 /** Least time between two restarts of workers that died, so a crash loop does not spin. */
@@ -36,20 +40,28 @@ export function runClusterPrimary(options: ClusterOptions): Promise<number> {
   let announced = false
   let firstFailure: number | undefined
   const live = new Set<Worker>()
+  const metrics = createMetricsRelay(
+    options.metricsCollectMs === undefined ? {} : { collectMs: options.metricsCollectMs },
+  )
+  // Structured clone rather than JSON: metric values may be NaN or ±Infinity.
+  cluster.setupPrimary({ serialization: 'advanced' })
 
   return new Promise((resolve) => {
     const fork = () => {
       const worker = cluster.fork()
       let listened = false
       live.add(worker)
+      worker.on('message', (message) => metrics.handle(worker, message))
       worker.on('listening', (address) => {
         listened = true
+        metrics.add(worker)
         if (announced) return
         announced = true
         options.onListening?.(`${address.address ?? '127.0.0.1'}:${address.port}`, address.port)
       })
       worker.on('exit', (code, signal) => {
         live.delete(worker)
+        metrics.remove(worker)
         if (stopping) {
           // A worker still starting when the signal came dies of it, having served nothing: that is clean too.
           if (code !== 0 && signal !== 'SIGTERM') failedExit = true

@@ -8,14 +8,17 @@
 import { ScalemlError } from '../../core/errors.js'
 import type { PredictionField, ServableModel } from '../predictor.js'
 import { createExplainer, type Explainer } from './explain.js'
+import { createPredictionWriter, type PredictionWriter } from './format.js'
 import { type BatchReport, createMicroBatcher, type MicroBatcher, type RunBatch } from './micro-batcher.js'
 import type { PredictThreadPool } from './predict-threads.js'
 import {
   createRequestReader,
   type RequestReader,
   type RequestReaderOptions,
+  type RowsRequest,
   syntheticRecord,
 } from './request-reader.js'
+import type { ModelId } from './runtime.js'
 import { createRuntimePredictor, type RuntimePredictor } from './runtime-predictor.js'
 
 /** How requests are batched for one model version. */
@@ -49,7 +52,12 @@ export class LoadedModel {
   readonly reader: RequestReader
   readonly explainReader: RequestReader
   readonly fields: readonly PredictionField[]
-  readonly batcher: MicroBatcher
+  /** Writes predict answers of this version as JSON text. */
+  readonly writer: PredictionWriter
+  /** `{ name, version }`, one object for the life of the version (answers and metrics share it). */
+  readonly id: ModelId
+  /** Queues checked request rows; a batch's rows are written into one columnar batch (`reader.merge`). */
+  readonly batcher: MicroBatcher<RowsRequest>
   /** True when batches run on worker threads. */
   readonly heavy: boolean
   /** True once a synthetic request went through the whole path. */
@@ -71,6 +79,7 @@ export class LoadedModel {
     const { servable, pool } = options
     this.servable = servable
     this.key = `${servable.name}:${servable.version}`
+    this.id = Object.freeze({ name: servable.name, version: servable.version })
     this.reader = createRequestReader(servable.pipeline, options.input)
     this.explainReader = createRequestReader(servable.pipeline, {
       ...options.input,
@@ -80,14 +89,17 @@ export class LoadedModel {
     const predictor = createRuntimePredictor(servable)
     this.#predictor = predictor
     this.fields = predictor.fields
+    this.writer = createPredictionWriter(this.id, this.fields)
     this.heavy = pool !== undefined
     this.#pool = pool
     const onBatch = options.onBatch
     const run: RunBatch =
       pool === undefined ? (batch) => predictor.predict(batch) : (batch) => pool.predict(this.key, batch)
     this.#run = run
-    this.batcher = createMicroBatcher({
+    const reader = this.reader
+    this.batcher = createMicroBatcher<RowsRequest>({
       run,
+      merge: (requests, rows) => reader.merge(requests, rows),
       maxBatchSize: options.batching.maxBatchSize,
       maxDelayMs: options.batching.maxDelayMs,
       maxQueue: options.batching.maxQueue,

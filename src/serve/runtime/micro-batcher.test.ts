@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { isScalemlError } from '../../core/errors.js'
 import type { Batch } from '../../data/batch.js'
-import { type BatchReport, createMicroBatcher, type MicroBatcherOptions } from './micro-batcher.js'
+import { type BatchReport, createMicroBatcher, type MicroBatcherOptions, sliceColumns } from './micro-batcher.js'
 import { BatcherClosedError, OverloadedError, PredictTimeoutError } from './runtime-errors.js'
 
 /** A batch of one numeric column `x`. */
@@ -103,6 +103,42 @@ describe('createMicroBatcher, adaptive (default)', () => {
     vi.advanceTimersByTime(0)
     expect(pending.map((p) => p.batch.length)).toEqual([2, 2])
     expect(batcher.stats()).toMatchObject({ queued: 3, running: 2 })
+  })
+})
+
+describe('createMicroBatcher, answers in place and inputs merged by the caller', () => {
+  it('answers each request with its rows of the one batch result, no view per column', async () => {
+    const batcher = createMicroBatcher({ run: double, maxBatchSize: 64, maxQueue: 10 })
+    const slices = await Promise.all([
+      batcher.submitSlice(rowsOf(1)),
+      batcher.submitSlice(rowsOf(2, 3)),
+      batcher.submitSlice(rowsOf(4)),
+    ])
+    expect(slices.map((s) => [s.offset, s.rows])).toEqual([
+      [0, 1],
+      [1, 2],
+      [3, 1],
+    ])
+    expect(slices[1]!.values).toBe(slices[0]!.values)
+    expect(Array.from(slices[0]!.values[0]!)).toEqual([2, 4, 6, 8])
+    expect(sliceColumns(slices[1]!).map((c) => Array.from(c))).toEqual([[4, 6]])
+  })
+
+  it('hands the inputs of a batch, in queue order, to merge', async () => {
+    const merged: number[][] = []
+    const batcher = createMicroBatcher<{ length: number; xs: number[] }>({
+      run: double,
+      merge: (inputs, rows) => {
+        merged.push(inputs.flatMap((i) => i.xs))
+        expect(rows).toBe(inputs.reduce((n, i) => n + i.length, 0))
+        return rowsOf(...inputs.flatMap((i) => i.xs))
+      },
+      maxBatchSize: 64,
+      maxQueue: 10,
+    })
+    const answers = [batcher.submit({ length: 2, xs: [1, 2] }), batcher.submit({ length: 1, xs: [5] })]
+    expect((await Promise.all(answers)).map((v) => Array.from(v[0]!))).toEqual([[2, 4], [10]])
+    expect(merged).toEqual([[1, 2, 5]])
   })
 })
 

@@ -9,6 +9,11 @@
  * - **window** (`maxDelayMs > 0`): a batch runs when it reaches `maxBatchSize` rows or its oldest request has waited
  *   `maxDelayMs` (Triton's dynamic batcher, BentoML's adaptive batching window).
  *
+ * Requests hold their rows in any form; `merge` writes a batch's requests into one columnar batch (the serving
+ * runtime passes checked records, written straight into the batch's columns). Each request is answered in place, as
+ * its rows of the batch's result ({@link BatchSlice}, which is the request's queue entry itself), so settling a
+ * batch of many requests allocates nothing per request.
+ *
  * A request is never split: one larger than `maxBatchSize` rows runs alone. The queue is bounded (`maxQueue`
  * requests); past it {@link MicroBatcher.submit} throws `OVERLOADED` with a `Retry-After` estimate. Each request can
  * have a time limit; a request still queued when it expires leaves the queue (no work is spent on it). When a batch
@@ -36,9 +41,19 @@ export interface BatchReport {
   readonly ok: boolean
 }
 
+/** A request's input: anything that knows its row count (a `Batch`, or rows still to be made columnar). */
+export interface BatchInput {
+  readonly length: number
+}
+
 /** Options of {@link createMicroBatcher}. */
-export interface MicroBatcherOptions {
+export interface MicroBatcherOptions<I extends BatchInput = Batch> {
   readonly run: RunBatch
+  /**
+   * Joins the inputs of the requests of one batch (in queue order, `rows` rows in all) into the batch `run` takes.
+   * Default: {@link concatBatches}, for `Batch` inputs.
+   */
+  readonly merge?: (inputs: readonly I[], rows: number) => Batch
   /** Most rows in one batch (a request with more runs alone). */
   readonly maxBatchSize: number
   /** Window policy when > 0: the longest a request waits for companions, in ms. Default: adaptive (no window). */
@@ -75,13 +90,28 @@ export interface MicroBatcherStats {
   readonly requests: number
 }
 
+/**
+ * One request's predictions inside its batch's result: rows `offset … offset + rows - 1` of every column. Reading
+ * them in place spares a view per column per request.
+ */
+export interface BatchSlice {
+  /** The whole batch's columns, one per output. */
+  readonly values: readonly Float64Array[]
+  /** The request's first row in `values`. */
+  readonly offset: number
+  /** The request's row count. */
+  readonly rows: number
+}
+
 /** A queue of requests for one model version that runs them in batches. */
-export interface MicroBatcher {
+export interface MicroBatcher<I extends BatchInput = Batch> {
   /**
-   * Queues `batch` (one request's rows) and resolves with its predictions: one column per output, `batch.length`
+   * Queues `input` (one request's rows) and resolves with its predictions: one column per output, `input.length`
    * values each (views into the batch's result). Throws `OVERLOADED` synchronously when the queue is full.
    */
-  submit(batch: Batch, options?: SubmitOptions): Promise<readonly Float64Array[]>
+  submit(input: I, options?: SubmitOptions): Promise<readonly Float64Array[]>
+  /** {@link submit}, answered as the request's place in its batch's result (no view per column). */
+  submitSlice(input: I, options?: SubmitOptions): Promise<BatchSlice>
   stats(): MicroBatcherStats
   /** Resolves once nothing is queued or running. */
   drain(): Promise<void>
@@ -93,14 +123,25 @@ const QUEUED = 0
 const RUNNING = 1
 const SETTLED = 2
 
-interface Job {
-  readonly batch: Batch
-  readonly rows: number
+/** A queued request; it is also the {@link BatchSlice} it resolves with, so answering allocates nothing more. */
+interface Job<I> extends BatchSlice {
+  readonly input: I
   readonly submittedAt: number
   state: number
   timer: ReturnType<typeof setTimeout> | undefined
-  resolve: (values: readonly Float64Array[]) => void
+  values: readonly Float64Array[]
+  offset: number
+  resolve: (slice: BatchSlice) => void
   reject: (error: unknown) => void
+}
+
+const NO_VALUES: readonly Float64Array[] = []
+
+/** The columns of `slice` as views of its own rows. */
+export function sliceColumns(slice: BatchSlice): readonly Float64Array[] {
+  const { values, offset, rows } = slice
+  if (offset === 0 && values.length > 0 && values[0]!.length === rows) return values
+  return values.map((column) => column.subarray(offset, offset + rows))
 }
 
 /**
@@ -110,15 +151,17 @@ interface Job {
  * const batcher = createMicroBatcher({ run: (b) => predictor.predict(b).values, maxBatchSize: 256, maxQueue: 1024 })
  * const [probability, label] = await batcher.submit(oneRowBatch, { timeoutMs: 100 })
  */
-export function createMicroBatcher(options: MicroBatcherOptions): MicroBatcher {
+export function createMicroBatcher<I extends BatchInput = Batch>(options: MicroBatcherOptions<I>): MicroBatcher<I> {
   const { run, maxBatchSize, maxQueue } = options
+  const merge = options.merge ?? (concatBatches as unknown as (inputs: readonly I[], rows: number) => Batch)
   const maxDelayMs = options.maxDelayMs ?? 0
   const concurrency = Math.max(1, options.concurrency ?? 1)
   const now = options.now ?? (() => performance.now())
   const label = options.label ?? 'this model'
 
-  // A FIFO with lazy removal: an expired job stays in the array as SETTLED and is skipped when taken.
-  let queue: Job[] = []
+  // A FIFO with lazy removal: an expired job stays in the array as SETTLED and is skipped when taken. Slots are
+  // cleared as jobs leave, so the queue never keeps an answered request (and everything it holds) alive.
+  let queue: (Job<I> | undefined)[] = []
   let head = 0
   let queued = 0
   let queuedRows = 0
@@ -133,7 +176,7 @@ export function createMicroBatcher(options: MicroBatcherOptions): MicroBatcher {
   let requestsRun = 0
   let drainWaiters: (() => void)[] = []
 
-  const settle = (job: Job): boolean => {
+  const settle = (job: Job<I>): boolean => {
     if (job.state === SETTLED) return false
     if (job.state === QUEUED) {
       queued--
@@ -151,9 +194,14 @@ export function createMicroBatcher(options: MicroBatcherOptions): MicroBatcher {
     for (const w of waiters) w()
   }
 
-  const oldest = (): Job | undefined => {
-    while (head < queue.length && queue[head]!.state !== QUEUED) head++
-    if (head > 1024 && head * 2 > queue.length) {
+  const oldest = (): Job<I> | undefined => {
+    while (head < queue.length && queue[head]!.state !== QUEUED) queue[head++] = undefined
+    if (head === queue.length) {
+      if (head > 0) {
+        queue.length = 0
+        head = 0
+      }
+    } else if (head > 1024 && head * 2 > queue.length) {
       queue = queue.slice(head)
       head = 0
     }
@@ -161,12 +209,12 @@ export function createMicroBatcher(options: MicroBatcherOptions): MicroBatcher {
   }
 
   /** The next jobs for one batch: at least one, then as many as fit in `maxBatchSize` rows. */
-  const take = (): Job[] => {
-    const jobs: Job[] = []
+  const take = (): Job<I>[] => {
+    const jobs: Job<I>[] = []
     let rows = 0
     for (let job = oldest(); job !== undefined; job = oldest()) {
       if (jobs.length > 0 && rows + job.rows > maxBatchSize) break
-      head++
+      queue[head++] = undefined
       queued--
       queuedRows -= job.rows
       job.state = RUNNING
@@ -211,22 +259,21 @@ export function createMicroBatcher(options: MicroBatcherOptions): MicroBatcher {
     schedule()
   }
 
-  const deliver = (jobs: readonly Job[], values: readonly Float64Array[]) => {
-    if (jobs.length === 1) {
-      const job = jobs[0]!
-      if (settle(job)) job.resolve(values)
-      return
-    }
+  const deliver = (jobs: readonly Job<I>[], values: readonly Float64Array[]) => {
     let at = 0
-    for (const job of jobs) {
-      const end = at + job.rows
-      if (settle(job)) job.resolve(values.map((column) => column.subarray(at, end)))
-      at = end
+    for (let j = 0; j < jobs.length; j++) {
+      const job = jobs[j]!
+      if (settle(job)) {
+        job.values = values
+        job.offset = at
+        job.resolve(job)
+      }
+      at += job.rows
     }
   }
 
   const finish = (
-    jobs: readonly Job[],
+    jobs: readonly Job<I>[],
     startedAt: number,
     values: readonly Float64Array[] | undefined,
     error: unknown,
@@ -258,12 +305,18 @@ export function createMicroBatcher(options: MicroBatcherOptions): MicroBatcher {
   }
 
   /** Runs one batch; true when it ran synchronously (in this thread). */
-  function start(jobs: Job[]): boolean {
+  function start(jobs: Job<I>[]): boolean {
     running++
     const startedAt = now()
     let result: readonly Float64Array[] | Promise<readonly Float64Array[]>
     try {
-      result = run(concatBatches(jobs.map((job) => job.batch)))
+      let rows = 0
+      const inputs: I[] = new Array(jobs.length)
+      for (let j = 0; j < jobs.length; j++) {
+        inputs[j] = jobs[j]!.input
+        rows += jobs[j]!.rows
+      }
+      result = run(merge(inputs, rows))
     } catch (error) {
       finish(jobs, startedAt, undefined, error)
       return true
@@ -279,41 +332,47 @@ export function createMicroBatcher(options: MicroBatcherOptions): MicroBatcher {
     return true
   }
 
-  const expire = (job: Job, timeoutMs: number) => {
+  const expire = (job: Job<I>, timeoutMs: number) => {
     const stage = job.state === QUEUED ? 'queued' : 'running'
     if (settle(job)) job.reject(new PredictTimeoutError(timeoutMs, stage))
     checkDrained()
   }
 
-  return {
-    submit(batch, submitOptions = {}) {
-      if (closed) return Promise.reject(new BatcherClosedError(`${label} is no longer served`))
-      if (queued >= maxQueue) {
-        const batchesAhead = Math.ceil(queuedRows / maxBatchSize) / concurrency
-        const retryAfter = Math.max(1, Math.ceil((averageRunMs * batchesAhead) / 1000))
-        throw new OverloadedError(
-          `${label} is overloaded: its queue holds the maximum of ${maxQueue} waiting requests (--max-queue). Retry after ${retryAfter} s.`,
-          retryAfter,
-        )
+  const submitSlice = (input: I, submitOptions?: SubmitOptions): Promise<BatchSlice> => {
+    if (closed) return Promise.reject(new BatcherClosedError(`${label} is no longer served`))
+    if (queued >= maxQueue) {
+      const batchesAhead = Math.ceil(queuedRows / maxBatchSize) / concurrency
+      const retryAfter = Math.max(1, Math.ceil((averageRunMs * batchesAhead) / 1000))
+      throw new OverloadedError(
+        `${label} is overloaded: its queue holds the maximum of ${maxQueue} waiting requests (--max-queue). Retry after ${retryAfter} s.`,
+        retryAfter,
+      )
+    }
+    return new Promise<BatchSlice>((resolve, reject) => {
+      const job: Job<I> = {
+        input,
+        rows: input.length,
+        submittedAt: now(),
+        state: QUEUED,
+        timer: undefined,
+        values: NO_VALUES,
+        offset: 0,
+        resolve,
+        reject,
       }
-      return new Promise<readonly Float64Array[]>((resolve, reject) => {
-        const job: Job = {
-          batch,
-          rows: batch.length,
-          submittedAt: now(),
-          state: QUEUED,
-          timer: undefined,
-          resolve,
-          reject,
-        }
-        const timeoutMs = submitOptions.timeoutMs
-        if (timeoutMs !== undefined && timeoutMs > 0) job.timer = setTimeout(expire, timeoutMs, job, timeoutMs)
-        queue.push(job)
-        queued++
-        queuedRows += job.rows
-        schedule()
-      })
-    },
+      const timeoutMs = submitOptions?.timeoutMs
+      if (timeoutMs !== undefined && timeoutMs > 0) job.timer = setTimeout(expire, timeoutMs, job, timeoutMs)
+      queue.push(job)
+      queued++
+      queuedRows += job.rows
+      schedule()
+    })
+  }
+
+  return {
+    submit: (input, submitOptions) => submitSlice(input, submitOptions).then(sliceColumns),
+
+    submitSlice,
 
     stats: () => ({ queued, queuedRows, running, batches, rows: rowsRun, requests: requestsRun }),
 
@@ -330,7 +389,7 @@ export function createMicroBatcher(options: MicroBatcherOptions): MicroBatcher {
       immediate = undefined
       timer = undefined
       for (let job = oldest(); job !== undefined; job = oldest()) {
-        head++
+        queue[head++] = undefined
         if (settle(job)) job.reject(new BatcherClosedError(`${label} is no longer served`))
       }
       checkDrained()

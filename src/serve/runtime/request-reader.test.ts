@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest'
 import { isScalemlError, type ScalemlError } from '../../core/errors.js'
 import { toDotPath } from '../../core/issues.js'
+import { Random } from '../../core/random.js'
+import type { Batch } from '../../data/batch.js'
+import { valueAt } from '../../data/batch.js'
 import { parseRecordsOrThrow } from '../../data/records.js'
 import { DatetimeParts } from '../../preprocess/datetime-parts.js'
 import { OneHotEncoder } from '../../preprocess/one-hot-encoder.js'
 import { Pipeline } from '../../preprocess/pipeline.js'
 import { StandardScaler } from '../../preprocess/standard-scaler.js'
-import { createRequestReader, syntheticRecord } from './request-reader.js'
+import { createRequestReader, type RequestReaderOptions, type RowsRequest, syntheticRecord } from './request-reader.js'
 
 const inputs = [
   { name: 'distance', type: 'int', nullable: false },
@@ -127,5 +130,126 @@ describe('createRequestReader', () => {
     expect(
       createRequestReader(pipeline, { unknownCategories: 'reject' }).read({ instances: [record] }).batch.length,
     ).toBe(1)
+  })
+})
+
+describe('readRows and merge (the serving fast path)', () => {
+  // Every field type, nullable and not, and a string input whose categories a one-hot encoder kept.
+  const fields = [
+    { name: 'f', type: 'float', nullable: true },
+    { name: 'i', type: 'int', nullable: false },
+    { name: 'b', type: 'bool', nullable: true },
+    { name: 't', type: 'timestamp', nullable: false },
+    { name: 's', type: 'string', nullable: true },
+    { name: 'u', type: 'string', nullable: false },
+  ] as const
+  const wide = new Pipeline({ inputs: fields, steps: [new OneHotEncoder({ column: 's' })] }).partialFit(
+    parseRecordsOrThrow({ fields }, [{ f: 1, i: 2, b: true, t: 0, s: 'SFO', u: 'x' }]),
+  )
+  // Valid and invalid values of every kind; `MISSING` leaves the field out.
+  const MISSING = Symbol('missing')
+  // biome-ignore format: a table of values
+  const pool: unknown[] = [
+    1.5, 2, -0, 1e300, Number.NaN, Number.POSITIVE_INFINITY, 978307200000, '3', true, false, null, MISSING,
+    'SFO', 'XYZ', '2001-01-01T00:00:00', '2001-02-30', '2001-03-04 10:00:00+02:00', {}, [],
+  ]
+  const valid = { f: 0.5, i: 3, b: false, t: '2001-06-01T12:00:00Z', s: 'SFO', u: 'y' }
+
+  /** The decoded rows of a batch, column by column (dictionary codes differ between equal batches). */
+  const decoded = (batch: Batch) =>
+    fields.map((field) => {
+      const column = batch.columns.get(field.name)!
+      return { type: column.type, values: Array.from({ length: batch.length }, (_, r) => valueAt(column, r)) }
+    })
+
+  const outcome = (run: () => Batch) => {
+    try {
+      return { batch: decoded(run()) }
+    } catch (error) {
+      if (!isScalemlError(error)) throw error
+      return { code: error.code, message: error.message, issues: error.issues }
+    }
+  }
+
+  function randomBody(random: Random): unknown {
+    const rows = 1 + Math.floor(random.next() * 3)
+    const asArrays = random.next() < 0.3
+    const list: unknown[] = []
+    for (let r = 0; r < rows; r++) {
+      const record: Record<string, unknown> = { ...valid }
+      // Mostly valid rows, so that whole bodies pass often; some with one or two odd values.
+      for (const field of fields) {
+        if (random.next() < 0.15) record[field.name] = pool[Math.floor(random.next() * pool.length)]
+        if (record[field.name] === MISSING) delete record[field.name]
+      }
+      if (random.next() < 0.05) record['extra'] = 1
+      list.push(asArrays ? fields.map((f) => record[f.name]) : random.next() < 0.03 ? 'not a record' : record)
+    }
+    const body: Record<string, unknown> = asArrays ? { inputs: list } : { instances: list }
+    if (random.next() < 0.03) body['parameters'] = {}
+    return body
+  }
+
+  const policies: RequestReaderOptions[] = [
+    {},
+    { unknownFields: 'ignore' },
+    { unknownCategories: 'reject' },
+    { unknownFields: 'ignore', unknownCategories: 'reject', maxInstances: 2 },
+  ]
+
+  it('accepts exactly the bodies read accepts, into the same rows, and refuses the others with the same error', () => {
+    const random = new Random(7)
+    let accepted = 0
+    for (const options of policies) {
+      const reader = createRequestReader(wide, options)
+      for (let n = 0; n < 400; n++) {
+        const body = randomBody(random)
+        const slow = outcome(() => reader.read(body).batch)
+        const fast = outcome(() => {
+          const request = reader.readRows(body)
+          return reader.merge([request], request.length)
+        })
+        expect(fast, JSON.stringify(body)).toEqual(slow)
+        if ('batch' in slow) {
+          accepted++
+          // Accepted by the compiled check itself, not by falling back to `read`.
+          expect(reader.readRows(body).batch, JSON.stringify(body)).toBeUndefined()
+        }
+      }
+    }
+    // Both outcomes are exercised.
+    expect(accepted).toBeGreaterThan(200)
+    expect(accepted).toBeLessThan(1400)
+  })
+
+  it('merges several requests into the rows of their bodies, in order, and keeps their values as read', () => {
+    const reader = createRequestReader(wide)
+    const bodies = [
+      { instances: [valid, { ...valid, f: null, s: null, b: null, u: 'z' }] },
+      { inputs: [[2.5, -4, true, 86_400_000, 'XYZ', 'y']] },
+      { instances: [{ ...valid, t: '2001-03-04 10:00:00+02:00', s: 'SFO' }] },
+    ]
+    const requests: RowsRequest[] = bodies.map((body) => reader.readRows(body))
+    // A request read by the general reader (kept as a batch) merges like the others.
+    const general = reader.read(bodies[1])
+    requests[1] = { length: 1, rows: general.rows, format: general.format, batch: general.batch }
+    const merged = reader.merge(requests, 4)
+    const same = reader.read({
+      instances: [
+        bodies[0]!.instances![0],
+        bodies[0]!.instances![1],
+        { f: 2.5, i: -4, b: true, t: 86_400_000, s: 'XYZ', u: 'y' },
+        bodies[2]!.instances![0],
+      ],
+    })
+    expect(merged.length).toBe(4)
+    expect(decoded(merged)).toEqual(decoded(same.batch))
+    expect(merged.columns.get('f')).toMatchObject({ nulls: Uint8Array.of(0, 1, 0, 0) })
+    expect(wide.transform(merged).data).toEqual(wide.transform(same.batch).data)
+    // A body changed after it was read does not change its rows.
+    const body = { instances: [{ ...valid }] }
+    const request = reader.readRows(body)
+    body.instances[0]!.u = 'changed'
+    expect(valueAt(reader.merge([request], 1).columns.get('u')!, 0)).toBe('y')
   })
 })

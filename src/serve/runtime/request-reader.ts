@@ -6,12 +6,16 @@
  *
  * Policies: fields the schema does not name are refused (default, listed) or ignored; categories a model never saw
  * go to the encoder's "other" slot (default) or are refused, naming the known ones.
+ *
+ * The serving hot path uses `readRows` + `merge` instead of `read`: a check compiled once per model version accepts
+ * exactly what `read` accepts (anything else is handed to `read`, which names every problem), and the rows of all
+ * the requests of a micro-batch are written into one batch, with no columns per request.
  * @module
  */
 import { ScalemlError } from '../../core/errors.js'
 import { describeValue, type Issue } from '../../core/issues.js'
-import type { Batch, Field } from '../../data/batch.js'
-import { parseRecords } from '../../data/records.js'
+import type { Batch, Column, Field, NumericColumn } from '../../data/batch.js'
+import { parseIsoTimestamp, parseRecords } from '../../data/records.js'
 import type { Pipeline } from '../../preprocess/pipeline.js'
 
 /** What to do with a field the input schema does not name. */
@@ -39,12 +43,38 @@ export interface ReadRequest {
   readonly format: 'instances' | 'inputs'
 }
 
+/**
+ * A request body checked but not yet made columnar: what a request holds while it waits in the micro-batch queue.
+ * {@link RequestReader.merge} writes the rows of every request of a batch straight into the batch's columns, so a
+ * request allocates no columns of its own.
+ */
+export interface RowsRequest {
+  /** Rows. */
+  readonly length: number
+  /** The rows as sent (records or arrays), for cache keys. */
+  readonly rows: readonly unknown[]
+  readonly format: 'instances' | 'inputs'
+  /** The numeric inputs (bool as 0/1, timestamps as epoch ms, null as NaN), row-major, parsed while checking. */
+  readonly numbers?: Float64Array
+  /** The string inputs (null as null), row-major: copied while checking, so later changes to the body do not count. */
+  readonly strings?: readonly (string | null)[]
+  /** The rows as a batch instead (when the body was read by the general reader). */
+  readonly batch?: Batch
+}
+
 /** Reads request bodies for one model. */
 export interface RequestReader {
   /** The input schema, in `inputs` column order. */
   readonly fields: readonly Field[]
   /** Throws `INVALID_INPUT` (every problem with its path) or `PAYLOAD_TOO_LARGE`. */
   read(body: unknown): ReadRequest
+  /**
+   * {@link read}'s checks, without building the batch: the same bodies are accepted and the same errors thrown.
+   * Join requests into a batch with {@link merge}.
+   */
+  readRows(body: unknown): RowsRequest
+  /** One batch of the rows of `requests`, in order (`rows` in all), with the columns {@link read} gives. */
+  merge(requests: readonly RowsRequest[], rows: number): Batch
 }
 
 /** Default {@link RequestReaderOptions.maxInstances}. */
@@ -179,7 +209,92 @@ export function createRequestReader(pipeline: Pipeline, options: RequestReaderOp
     }
   }
 
-  return {
+  // The compiled check behind `readRows`: per field its kind, nullability and slot among the numeric or string
+  // inputs. It accepts exactly the values `parseRecords` accepts; anything else goes to `read`, which names every
+  // problem.
+  const nFields = fields.length
+  const kinds = Uint8Array.from(fields, (f) => KIND[f.type])
+  const nullable = fields.map((f) => f.nullable)
+  // Field j's place among the numeric inputs, or among the string inputs.
+  const slots = new Int32Array(nFields)
+  let nNumeric = 0
+  let nString = 0
+  for (let j = 0; j < nFields; j++) slots[j] = kinds[j] === STRING ? nString++ : nNumeric++
+  const knownSets = fields.map((f) => (categories.get(f.name) as KnownCategories | undefined)?.set)
+  const fieldNames = fields.map((f) => f.name)
+
+  /**
+   * Checks value `value` of field `j` in row `i` and stores it (in `numbers` or `strings`). False when `read` would
+   * report it.
+   */
+  const checkValue = (
+    value: unknown,
+    j: number,
+    i: number,
+    numbers: Float64Array,
+    strings: (string | null)[],
+  ): boolean => {
+    const at = (kinds[j] === STRING ? i * nString : i * nNumeric) + slots[j]!
+    switch (kinds[j]) {
+      case STRING:
+        if (typeof value === 'string') {
+          if (knownSets[j] !== undefined && !knownSets[j]!.has(value)) return false
+          strings[at] = value
+        } else if (value === null && nullable[j]!) strings[at] = null
+        else return false
+        return true
+      case FLOAT:
+        if (typeof value === 'number' && Number.isFinite(value)) numbers[at] = value
+        else if (value === null && nullable[j]!) numbers[at] = Number.NaN
+        else return false
+        return true
+      case INT:
+        if (typeof value === 'number' && Number.isInteger(value)) numbers[at] = value
+        else if (value === null && nullable[j]!) numbers[at] = Number.NaN
+        else return false
+        return true
+      case BOOL:
+        if (typeof value === 'boolean') numbers[at] = value ? 1 : 0
+        else if (value === null && nullable[j]!) numbers[at] = Number.NaN
+        else return false
+        return true
+      default: {
+        if (typeof value === 'string') {
+          const ms = parseIsoTimestamp(value)
+          if (ms === undefined) return false
+          numbers[at] = ms
+        } else if (typeof value === 'number' && Number.isFinite(value)) numbers[at] = value
+        else if (value === null && nullable[j]!) numbers[at] = Number.NaN
+        else return false
+        return true
+      }
+    }
+  }
+
+  const checkRecord = (row: unknown, i: number, numbers: Float64Array, strings: (string | null)[]): boolean => {
+    if (typeof row !== 'object' || row === null || Array.isArray(row)) return false
+    const record = row as Record<string, unknown>
+    if (rejectUnknownFields) for (const key in record) if (!names.has(key)) return false
+    for (let j = 0; j < nFields; j++) {
+      const name = fieldNames[j]!
+      if (!Object.hasOwn(record, name)) return false
+      if (!checkValue(record[name], j, i, numbers, strings)) return false
+    }
+    return true
+  }
+
+  const checkArray = (row: unknown, i: number, numbers: Float64Array, strings: (string | null)[]): boolean => {
+    if (!Array.isArray(row)) return false
+    if (row.length !== nFields && (row.length < nFields || rejectUnknownFields)) return false
+    for (let j = 0; j < nFields; j++) {
+      const value: unknown = row[j]
+      // A hole or `undefined` is a missing field to `read`.
+      if (value === undefined || !checkValue(value, j, i, numbers, strings)) return false
+    }
+    return true
+  }
+
+  const reader: RequestReader = {
     fields,
     read(body) {
       if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -222,8 +337,109 @@ export function createRequestReader(pipeline: Pipeline, options: RequestReaderOp
       }
       return { batch, rows, format }
     },
+
+    readRows(body) {
+      const general = (): RowsRequest => {
+        // `read` throws for every body the fast check refuses; should it ever accept one, its batch is used.
+        const read = reader.read(body)
+        return { length: read.batch.length, rows: read.rows, format: read.format, batch: read.batch }
+      }
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) return general()
+      const object = body as Record<string, unknown>
+      const hasInstances = Object.hasOwn(object, 'instances')
+      if (hasInstances === Object.hasOwn(object, 'inputs')) return general()
+      const format = hasInstances ? 'instances' : 'inputs'
+      if (rejectUnknownFields) for (const key in object) if (key !== format) return general()
+      const rows = object[format]
+      if (!Array.isArray(rows) || rows.length === 0 || rows.length > maxInstances) return general()
+      const n = rows.length
+      const numbers = new Float64Array(n * nNumeric)
+      const strings: (string | null)[] = new Array(n * nString)
+      const check = format === 'instances' ? checkRecord : checkArray
+      for (let i = 0; i < n; i++) if (!check(rows[i], i, numbers, strings)) return general()
+      return { length: n, rows, format, numbers, strings }
+    },
+
+    merge(requests, rows) {
+      const columns = new Map<string, Column>()
+      for (let j = 0; j < nFields; j++) {
+        const field = fields[j]!
+        if (kinds[j] === STRING) {
+          const codes = new Int32Array(rows)
+          const dictionary: string[] = []
+          // Small batches (light load) search the few distinct values directly; larger ones use a map.
+          const codeOf = rows > SMALL_BATCH ? new Map<string, number>() : undefined
+          let at = 0
+          for (const request of requests) {
+            const column = request.batch?.columns.get(field.name)
+            const strings = request.strings
+            const slot = slots[j]!
+            for (let i = 0; i < request.length; i++, at++) {
+              let value: string | null
+              if (column?.type === 'string') {
+                const code = column.codes[i]!
+                value = code < 0 ? null : column.dictionary[code]!
+              } else value = strings![i * nString + slot]!
+              if (value === null) {
+                codes[at] = -1
+                continue
+              }
+              let code = codeOf === undefined ? dictionary.indexOf(value) : (codeOf.get(value) ?? -1)
+              if (code < 0) {
+                code = dictionary.length
+                dictionary.push(value)
+                codeOf?.set(value, code)
+              }
+              codes[at] = code
+            }
+          }
+          columns.set(field.name, { type: 'string', codes, dictionary })
+        } else {
+          const values = new Float64Array(rows)
+          let nulls: Uint8Array | undefined
+          const slot = slots[j]!
+          let at = 0
+          for (const request of requests) {
+            const column = request.batch?.columns.get(field.name)
+            if (column !== undefined && column.type !== 'string') {
+              values.set(column.values, at)
+              if (column.nulls !== undefined) {
+                nulls ??= new Uint8Array(rows)
+                nulls.set(column.nulls, at)
+              }
+            } else {
+              const numbers = request.numbers!
+              for (let i = 0; i < request.length; i++) {
+                const value = numbers[i * nNumeric + slot]!
+                values[at + i] = value
+                // Checked values are finite: NaN is a null.
+                if (Number.isNaN(value)) {
+                  nulls ??= new Uint8Array(rows)
+                  nulls[at + i] = 1
+                }
+              }
+            }
+            at += request.length
+          }
+          const type = field.type as NumericColumn['type']
+          columns.set(field.name, nulls === undefined ? { type, values } : { type, values, nulls })
+        }
+      }
+      return { length: rows, columns }
+    },
   }
+  return reader
 }
+
+/** Batches of at most this many rows dictionary-encode strings without a map. */
+const SMALL_BATCH = 16
+
+const STRING = 0
+const FLOAT = 1
+const INT = 2
+const BOOL = 3
+const TIMESTAMP = 4
+const KIND: Record<Field['type'], number> = { string: STRING, float: FLOAT, int: INT, bool: BOOL, timestamp: TIMESTAMP }
 
 /**
  * A valid record for the schema, made up (zeros, `false`, the epoch, a known category), to warm a model up before

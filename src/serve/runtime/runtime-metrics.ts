@@ -29,9 +29,13 @@ export function observeRuntimeMetrics(
   registry: MetricsRegistry,
 ): () => void {
   const series = new Map<string, VersionSeries>()
+  // The runtime passes one id object per loaded version: finding its series by identity spares building a key.
+  const byId = new WeakMap<ModelId, VersionSeries>()
   const of = (model: ModelId): VersionSeries => {
+    let found = byId.get(model)
+    if (found !== undefined) return found
     const key = `${model.name}:${model.version}`
-    let found = series.get(key)
+    found = series.get(key)
     if (found === undefined) {
       const labels = { model: model.name, version: model.version }
       found = {
@@ -43,6 +47,7 @@ export function observeRuntimeMetrics(
       }
       series.set(key, found)
     }
+    byId.set(model, found)
     return found
   }
   // Versions loaded before this subscription (the runtime starts before the app) still get their load time.

@@ -14,12 +14,18 @@ import { type PredictionCache, predictionCacheKey } from '../prediction-cache.js
 import type { PredictionField, ServableModel } from '../predictor.js'
 import type { Explanation } from './explain.js'
 import { canExplain } from './explain.js'
-import { type PredictionObject, predictionObjects, predictionsJson } from './format.js'
+import { type PredictionObject, predictionObjects } from './format.js'
 import { type BatchingOptions, LoadedModel, loadModel } from './loaded-model.js'
-import type { BatchReport, MicroBatcherStats } from './micro-batcher.js'
+import {
+  type BatchReport,
+  type BatchSlice,
+  type MicroBatcherStats,
+  type SubmitOptions,
+  sliceColumns,
+} from './micro-batcher.js'
 import { ModelSlot, type SlotStatus } from './model-slot.js'
 import { createPredictThreadPool, type PredictThreadPool } from './predict-threads.js'
-import type { ReadRequest, RequestReaderOptions } from './request-reader.js'
+import type { RequestReaderOptions } from './request-reader.js'
 import { BatcherClosedError, OverloadedError, PredictTimeoutError } from './runtime-errors.js'
 
 /** A fallback prediction per model name; the key `*` applies to every model without its own. */
@@ -118,12 +124,18 @@ export interface PredictAnswer {
   readonly reason?: string
 }
 
-/** Predictions as columns, before they become JSON or row objects. */
-interface PredictedColumns {
+/** Predictions computed now, as the request's rows of its batch, before they become JSON or row objects. */
+interface Predicted {
+  readonly loaded: LoadedModel
+  readonly slice: BatchSlice
+}
+
+/** A predict answer as JSON text (see {@link ServingRuntime.predictJson}). */
+export interface PredictJson {
+  /** The version that answered. */
   readonly model: ModelId
-  readonly fields: readonly PredictionField[]
-  readonly values: readonly Float64Array[]
-  readonly rows: number
+  /** The JSON text of the {@link PredictAnswer}. */
+  readonly json: string
 }
 
 /** The answer to an explain request. */
@@ -194,6 +206,8 @@ export class ServingRuntime {
   readonly #observers = new Set<RuntimeObserver>()
   readonly #now: () => number
   readonly #heavy: ReadonlySet<string>
+  /** Per model name, the queue options of its requests (its time limit). */
+  readonly #submitOptions = new Map<string, SubmitOptions | undefined>()
   #pool: PredictThreadPool | undefined
   #poller: ReturnType<typeof setTimeout> | undefined
   #closing = false
@@ -322,51 +336,53 @@ export class ServingRuntime {
    */
   async predict(ref: string, body: unknown, options: CallOptions = {}): Promise<PredictAnswer> {
     const result = await this.#predict(ref, body, options)
-    if (!('values' in result)) return result
-    return { model: result.model, predictions: predictionObjects(result.fields, result.values, result.rows) }
+    if (!('slice' in result)) return result
+    const { loaded, slice } = result
+    return { model: loaded.id, predictions: predictionObjects(loaded.fields, sliceColumns(slice), slice.rows) }
   }
 
   /**
    * {@link predict}, answered as the JSON text of its {@link PredictAnswer}: what the HTTP route sends. The text is
-   * written straight from the prediction columns, without a row object per prediction.
+   * written straight from the batch's prediction columns, without a row object per prediction.
    */
-  async predictJson(ref: string, body: unknown, options: CallOptions = {}): Promise<{ model: ModelId; json: string }> {
+  async predictJson(ref: string, body: unknown, options?: CallOptions): Promise<PredictJson> {
     const result = await this.#predict(ref, body, options)
-    if (!('values' in result)) return { model: result.model, json: JSON.stringify(result) }
-    const json = `{"model":${JSON.stringify(result.model)},"predictions":${predictionsJson(result.fields, result.values, result.rows)}}`
-    return { model: result.model, json }
+    if (!('slice' in result)) return { model: result.model, json: JSON.stringify(result) }
+    const { loaded, slice } = result
+    return { model: loaded.id, json: loaded.writer.answer(slice.values, slice.offset, slice.rows) }
   }
 
-  /** The answer as prediction columns (computed now), or as objects (from the cache or the fallback). */
-  async #predict(ref: string, body: unknown, options: CallOptions): Promise<PredictAnswer | PredictedColumns> {
-    const model = await this.#lease(ref, options)
+  /** The answer as the request's rows of its batch (computed now), or as objects (from the cache or the fallback). */
+  async #predict(ref: string, body: unknown, options: CallOptions | undefined): Promise<PredictAnswer | Predicted> {
+    const leased = this.#lease(ref, options)
+    // The current version is leased synchronously: no extra turn for the common case.
+    const model = leased instanceof Promise ? await leased : leased
     try {
-      const id: ModelId = { name: model.name, version: model.version }
-      const read = model.reader.read(body)
-      const rows = read.batch.length
+      const id = model.id
+      const read = model.reader.readRows(body)
+      const rows = read.length
       const cache = this.#options.cache
-      const keys = cache === undefined ? undefined : cacheKeys(model, read)
+      const keys = cache === undefined ? undefined : cacheKeys(model, read.rows)
       if (cache !== undefined && keys !== undefined) {
         const cached = await Promise.all(keys.map((key) => cache.get(key)))
         const misses = cached.filter((c) => c === undefined).length
         this.#emit('cache', id, cached.length - misses, misses)
         if (misses === 0) return { model: id, predictions: cached as PredictionObject[] }
       }
-      let values: readonly Float64Array[]
+      let slice: BatchSlice
       try {
-        const timeoutMs = this.#options.timeouts?.get(model.name) ?? this.#options.timeoutMs
-        values = await model.batcher.submit(read.batch, { timeoutMs })
+        slice = await model.batcher.submitSlice(read, this.#submitOptionsFor(model.name))
       } catch (error) {
         // A full queue is the client's signal to back off (429), not a model failure.
         if (error instanceof OverloadedError) throw error
         return this.#fallback(model, rows, error)
       }
-      this.#emit('predicted', id, rows)
+      this.#emitPredicted(id, rows)
       if (cache !== undefined && keys !== undefined) {
-        const predictions = predictionObjects(model.fields, values, rows)
+        const predictions = predictionObjects(model.fields, sliceColumns(slice), rows)
         for (let r = 0; r < keys.length; r++) void cache.set(keys[r]!, predictions[r])
       }
-      return { model: id, fields: model.fields, values, rows }
+      return { loaded: model, slice }
     } finally {
       model.release()
     }
@@ -446,11 +462,22 @@ export class ServingRuntime {
     return this.#closing
   }
 
-  async #lease(ref: string, options: CallOptions): Promise<LoadedModel> {
+  /** The version answering `ref` (or the pinned one), leased; synchronous unless a pinned version must load. */
+  #lease(ref: string, options: CallOptions | undefined): LoadedModel | Promise<LoadedModel> {
     if (this.#closing) throw new ScalemlError('MODEL_UNAVAILABLE', 'The server is shutting down.')
+    const exact = this.#slots.get(ref)
+    if (exact !== undefined && options?.version === undefined) return exact.leaseCurrent()
     const { slot, version } = this.lookup(ref)
-    const pinned = options.version === undefined ? version : parseVersionHeader(options.version)
+    const pinned = options?.version === undefined ? version : parseVersionHeader(options.version)
     return pinned === undefined ? slot.leaseCurrent() : slot.leaseVersion(pinned)
+  }
+
+  #submitOptionsFor(name: string): SubmitOptions | undefined {
+    if (this.#submitOptions.has(name)) return this.#submitOptions.get(name)
+    const timeoutMs = this.#options.timeouts?.get(name) ?? this.#options.timeoutMs
+    const options = timeoutMs === undefined ? undefined : Object.freeze({ timeoutMs })
+    this.#submitOptions.set(name, options)
+    return options
   }
 
   #fallback(model: LoadedModel, rows: number, error: unknown): PredictAnswer {
@@ -466,7 +493,7 @@ export class ServingRuntime {
     if (fallback === undefined) {
       throw new ScalemlError('MODEL_UNAVAILABLE', `${message}; no fallback is configured.`, [], { cause: error })
     }
-    const id = { name: model.name, version: model.version }
+    const id = model.id
     this.#emit('fallback', id, reason)
     const prediction = { ...fallback, fallback: true }
     return { model: id, predictions: new Array(rows).fill(prediction), fallback: true, reason: message }
@@ -530,8 +557,7 @@ export class ServingRuntime {
       batching: this.batching,
       pool,
       now: this.#now,
-      onBatch: (model: LoadedModel, report: BatchReport) =>
-        this.#emit('batch', { name: model.name, version: model.version }, report),
+      onBatch: (model: LoadedModel, report: BatchReport) => this.#emit('batch', model.id, report),
     }
   }
 
@@ -608,6 +634,18 @@ export class ServingRuntime {
     }
   }
 
+  /** {@link RuntimeObserver.predicted}, once per request: without the generic path's argument array. */
+  #emitPredicted(model: ModelId, rows: number): void {
+    for (const observer of this.#observers) {
+      if (observer.predicted === undefined) continue
+      try {
+        observer.predicted(model, rows)
+      } catch (error) {
+        this.#options.log?.warn({ err: error, event: 'predicted' }, 'runtime observer failed')
+      }
+    }
+  }
+
   #emit<K extends keyof RuntimeObserver>(kind: K, ...args: Parameters<NonNullable<RuntimeObserver[K]>>): void {
     for (const observer of this.#observers) {
       const method = observer[kind] as ((...a: unknown[]) => void) | undefined
@@ -648,9 +686,9 @@ export function parseVersionHeader(text: string): number {
 }
 
 /** One cache key per row: the model version and the row's schema fields only (unknown fields do not split keys). */
-function cacheKeys(model: LoadedModel, read: ReadRequest): string[] {
+function cacheKeys(model: LoadedModel, rows: readonly unknown[]): string[] {
   const fields = model.reader.fields
-  return read.rows.map((row) => {
+  return rows.map((row) => {
     const canonical: Record<string, unknown> = {}
     const array = Array.isArray(row)
     for (let j = 0; j < fields.length; j++) {
