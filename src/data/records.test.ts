@@ -250,3 +250,151 @@ describe('parseIsoTimestamp', () => {
     })
   })
 })
+
+describe('parseIsoTimestamp fast path', () => {
+  /** The implementation before the char-code fast path, kept verbatim (regex only) as the reference. */
+  const REFERENCE_ISO =
+    /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(?:[Zz]|([+-])(\d{2})(?::?(\d{2}))?)?)?$/
+  const leap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0
+  const monthDays = (y: number, m: number) =>
+    m === 2 ? (leap(y) ? 29 : 28) : m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31
+  const civil = (year: number, month: number, day: number) => {
+    const y = month <= 2 ? year - 1 : year
+    const era = Math.floor(y / 400)
+    const yoe = y - era * 400
+    const doy = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1
+    const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy
+    return era * 146_097 + doe - 719_468
+  }
+  function reference(text: string): number | undefined {
+    const m = REFERENCE_ISO.exec(text)
+    if (m === null) return undefined
+    const year = Number(m[1])
+    const month = Number(m[2])
+    const day = Number(m[3])
+    const hour = m[4] === undefined ? 0 : Number(m[4])
+    const minute = m[5] === undefined ? 0 : Number(m[5])
+    const second = m[6] === undefined ? 0 : Number(m[6])
+    const millis = m[7] === undefined ? 0 : Number(m[7].slice(0, 3).padEnd(3, '0'))
+    if (month < 1 || month > 12 || day < 1 || day > monthDays(year, month)) return undefined
+    if (hour > 23 || minute > 59 || second > 59) return undefined
+    let offsetMinutes = 0
+    if (m[8] !== undefined) {
+      const offsetHours = Number(m[9])
+      const offsetMins = m[10] === undefined ? 0 : Number(m[10])
+      if (offsetHours > 23 || offsetMins > 59) return undefined
+      offsetMinutes = (m[8] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMins)
+    }
+    return (
+      civil(year, month, day) * 86_400_000 +
+      hour * 3_600_000 +
+      (minute - offsetMinutes) * 60_000 +
+      second * 1000 +
+      millis
+    )
+  }
+
+  /** mulberry32: a seeded generator, so a failure replays. */
+  function random(seed: number): () => number {
+    let a = seed >>> 0
+    return () => {
+      a = (a + 0x6d2b79f5) >>> 0
+      let t = a
+      t = Math.imul(t ^ (t >>> 15), t | 1)
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+      return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
+    }
+  }
+
+  it('gives exactly the reference result for hand-picked edge cases', () => {
+    const cases = [
+      '2021-02-30',
+      '2021-02-28T23:59:59.999Z',
+      '2020-02-29',
+      '2019-02-29',
+      '2000-02-29T00:00:00',
+      '1900-02-29T00:00:00',
+      '2100-02-29',
+      '0000-01-01',
+      '0000-02-29',
+      '9999-12-31T23:59:59.9999999z',
+      '1970-01-01',
+      '1970-01-01T00:00:00.000Z',
+      '2001-00-10',
+      '2001-10-00',
+      '2001-06-31',
+      '2001-01-31T23:60',
+      '2001-01-31T24:00',
+      '2001-01-31T10:00:60',
+      '2001-01-31T10:00:59.',
+      '2001-01-31T10:00:59,5',
+      '2001-01-31T10:00.5',
+      '2001-01-31T10:00Z',
+      '2001-01-31t10:00:00',
+      '2001-01-31 10:00:00',
+      '2001-01-31  10:00:00',
+      '2001-01-31T10:00:00 ',
+      ' 2001-01-31T10:00:00',
+      '2001-01-31T10:00:00+02:00',
+      '2001-01-31T10:00:00-0530',
+      '2001-01-31T10:00:00+01',
+      '2001-01-31T10:00:00+24:00',
+      '2001-01-31T10:00:00+01:60',
+      '2001-01-31T10:00:00ZZ',
+      '2001-01-31Z',
+      '2001-01-31T',
+      '2001-01-31T1:00',
+      '2001-1-31',
+      '20010131',
+      '2001-01-31T10:00:00.123abc',
+      '٢٠٠١-01-31',
+      '2001-01-3１',
+      '',
+    ]
+    for (const text of cases) expect(parseIsoTimestamp(text), text).toBe(reference(text))
+  })
+
+  it('gives exactly the reference result for 200 000 random near-ISO strings', () => {
+    const next = random(20_261_127)
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!
+    const int = (below: number) => Math.floor(next() * below)
+    const pad = (value: number, width: number) => String(value).padStart(width, '0')
+    const years = () => pick([pad(int(10_000), 4), '2000', '1900', '2004', '2100', '1970', '0000', '2021'])
+    const noise = ['0', '5', '9', '-', ':', 'T', 't', ' ', 'Z', 'z', '.', ',', '+', 'x', '٣', '１', '\u00a0', '']
+    let checked = 0
+    let valid = 0
+    for (let k = 0; k < 200_000; k++) {
+      let text = `${years()}-${pad(int(14), 2)}-${pad(int(33), 2)}`
+      if (next() < 0.85) {
+        text += pick(['T', 't', ' ', 'T', 'T', 'x', '', 'Z'])
+        text += `${pad(int(26), 2)}:${pad(int(62), 2)}`
+        if (next() < 0.8) {
+          text += `:${pad(int(62), 2)}`
+          if (next() < 0.5) text += pick(['.', ',', '.', '']) + String(int(10 ** int(10))).padStart(int(8), '0')
+        }
+        text += pick(['', '', 'Z', 'z', '+02:00', '-05:30', '-0530', '+01', '+25:00', '+01:61', 'ZZ', ' ', '+', 'Z+01'])
+      }
+      // Sometimes break one character: replaced, inserted or removed.
+      if (next() < 0.3) {
+        const at = int(text.length + 1)
+        const what = int(3)
+        const char = pick(noise)
+        text =
+          what === 0
+            ? text.slice(0, at) + char + text.slice(at + 1)
+            : what === 1
+              ? text.slice(0, at) + char + text.slice(at)
+              : text.slice(0, at) + text.slice(at + 1)
+      }
+      const expected = reference(text)
+      const actual = parseIsoTimestamp(text)
+      if (!Object.is(actual, expected)) expect(actual, JSON.stringify(text)).toBe(expected)
+      checked++
+      if (expected !== undefined) valid++
+    }
+    expect(checked).toBe(200_000)
+    // Both outcomes are well represented, so the comparison covered accepted and rejected inputs.
+    expect(valid).toBeGreaterThan(20_000)
+    expect(checked - valid).toBeGreaterThan(20_000)
+  })
+})

@@ -142,6 +142,87 @@ export function parseRecordsOrThrow(schema: Schema, records: readonly unknown[])
  * parseIsoTimestamp('2001-01-01 12:00:00+02:00') // 978343200000
  */
 export function parseIsoTimestamp(text: string): number | undefined {
+  const fast = parseCommonIsoTimestamp(text)
+  // NaN: not one of the common shapes; the full grammar decides.
+  return Number.isNaN(fast) ? parseIsoTimestampByRegex(text) : fast
+}
+
+/**
+ * The shapes requests nearly always use, read with char codes (no regex, no substrings): `YYYY-MM-DD`, then
+ * optionally `T`/`t`/space, `hh:mm`, `:ss`, `.`/`,` and a fraction, and `Z`/`z`. Returns the same value as
+ * {@link parseIsoTimestampByRegex} for these, `undefined` for an out-of-range field, and NaN for any other text
+ * (offsets, malformed input), which the regex path then reads.
+ */
+function parseCommonIsoTimestamp(text: string): number | undefined {
+  const n = text.length
+  if (n < 10 || text.charCodeAt(4) !== DASH || text.charCodeAt(7) !== DASH) return Number.NaN
+  const year = digitsAt(text, 0, 4)
+  const month = digitsAt(text, 5, 2)
+  const day = digitsAt(text, 8, 2)
+  if (year < 0 || month < 0 || day < 0) return Number.NaN
+  let hour = 0
+  let minute = 0
+  let second = 0
+  let millis = 0
+  if (n > 10) {
+    const separator = text.charCodeAt(10)
+    if (separator !== UPPER_T && separator !== LOWER_T && separator !== SPACE) return Number.NaN
+    if (n < 16 || text.charCodeAt(13) !== COLON) return Number.NaN
+    hour = digitsAt(text, 11, 2)
+    minute = digitsAt(text, 14, 2)
+    if (hour < 0 || minute < 0) return Number.NaN
+    let i = 16
+    if (i < n && text.charCodeAt(i) === COLON) {
+      if (n < 19) return Number.NaN
+      second = digitsAt(text, 17, 2)
+      if (second < 0) return Number.NaN
+      i = 19
+      const mark = i < n ? text.charCodeAt(i) : 0
+      if (mark === DOT || mark === COMMA) {
+        const start = ++i
+        while (i < n && isDigit(text.charCodeAt(i))) {
+          // Digits past the third are read (they must be digits) but truncated, as the regex path does.
+          const place = i - start
+          if (place < 3) millis += (text.charCodeAt(i) - ZERO) * (place === 0 ? 100 : place === 1 ? 10 : 1)
+          i++
+        }
+        if (i === start) return Number.NaN
+      }
+    }
+    if (i < n && (text.charCodeAt(i) === UPPER_Z || text.charCodeAt(i) === LOWER_Z)) i++
+    if (i !== n) return Number.NaN
+  }
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined
+  if (hour > 23 || minute > 59 || second > 59) return undefined
+  return daysFromCivil(year, month, day) * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000 + millis
+}
+
+const ZERO = 48
+const DASH = 45
+const COLON = 58
+const DOT = 46
+const COMMA = 44
+const SPACE = 32
+const UPPER_T = 84
+const LOWER_T = 116
+const UPPER_Z = 90
+const LOWER_Z = 122
+
+const isDigit = (code: number): boolean => code >= ZERO && code <= ZERO + 9
+
+/** The `count` ASCII digits at `start` as a number, or -1 when one is not a digit. The caller checks the length. */
+function digitsAt(text: string, start: number, count: number): number {
+  let value = 0
+  for (let i = start; i < start + count; i++) {
+    const code = text.charCodeAt(i)
+    if (!isDigit(code)) return -1
+    value = value * 10 + (code - ZERO)
+  }
+  return value
+}
+
+/** {@link parseIsoTimestamp} by the full grammar ({@link ISO_8601}). */
+function parseIsoTimestampByRegex(text: string): number | undefined {
   const m = ISO_8601.exec(text)
   if (m === null) return undefined
   const year = Number(m[1])

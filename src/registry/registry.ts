@@ -25,6 +25,8 @@ import {
   type AliasStore,
   canAlias,
   canSoftDelete,
+  canWatch,
+  type RegistryChangeListener,
   type RegistryStore,
   type SoftDeleteStore,
   type VersionRef,
@@ -123,6 +125,12 @@ export interface Registry {
   restore(ref: string | ModelRef): Promise<VersionChange>
   /** Two versions side by side: metrics (with `b - a`) and params, from their manifests. */
   compare(a: string | ModelRef, b: string | ModelRef): Promise<ModelComparison>
+  /**
+   * Calls `onChange(name)` soon after a model's versions or aliases change, once readers see the change
+   * (`undefined`: changes may have been missed, re-check every name). Resolves to the function that stops watching,
+   * or to `undefined` when the store cannot notify (only PostgreSQL can): poll then.
+   */
+  watch(onChange: RegistryChangeListener): Promise<(() => Promise<void>) | undefined>
   /** Closes the store; idempotent. */
   close(): Promise<void>
 }
@@ -366,6 +374,8 @@ export async function openRegistry(options: RegistryOptions = {}): Promise<Regis
       const [refA, refB] = [await resolveRef(parsedA), await resolveRef(parsedB)]
       return compareManifests(await manifestOf(refA), await manifestOf(refB))
     },
+
+    watch: async (onChange) => (canWatch(store) ? store.watch(onChange) : undefined),
 
     close: () => store.close(),
   }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { isScalemlError } from '../../core/errors.js'
 import { openRegistry } from '../registry.js'
 import { killWhileRegistering, registerFromTwoProcesses } from '../test-helpers/child-process.js'
@@ -161,5 +161,130 @@ describe('PostgreSQL store under crashes and concurrent processes', () => {
     }
     expect(tags.size).toBe(20)
     await registry.close()
+  })
+})
+
+/** Collects what a watch reports, and waits (up to `ms`, a failure bound, not a timing claim) for a report. */
+function changeRecorder() {
+  const seen: (string | undefined)[] = []
+  let wake: () => void = () => {}
+  return {
+    seen,
+    listener: (name: string | undefined) => {
+      seen.push(name)
+      wake()
+    },
+    /** Resolves once `seen` holds `count` reports; rejects after `ms`. */
+    async waitFor(count: number, ms = 5000): Promise<void> {
+      const deadline = Date.now() + ms
+      while (seen.length < count) {
+        if (Date.now() > deadline) throw new Error(`expected ${count} change reports, got ${JSON.stringify(seen)}`)
+        await new Promise<void>((resolve) => {
+          wake = resolve
+          setTimeout(resolve, 50)
+        })
+      }
+    },
+  }
+}
+
+describe('PostgreSQL store change notifications', () => {
+  let schema: TestSchema
+  beforeEach(async () => {
+    schema = await createTestSchema('pg_watch')
+  })
+  afterEach(() => schema.drop())
+
+  it('notifies publish, alias set/move/remove, delete and restore once each is visible, and nothing else', async () => {
+    const store = await openPostgresStore({ url: schema.url })
+    const reader = await openPostgresStore({ url: schema.url })
+    const changes = changeRecorder()
+    const visibleAtNotice: number[][] = []
+    const stop = await store.watch((name) => {
+      changes.listener(name)
+      // A notification must never arrive before the change can be read through another connection.
+      if (name === 'flights') void reader.versions('flights').then((v) => visibleAtNotice.push(v))
+    })
+    await store.publish({ name: 'flights', files: [], manifestFor: emptyManifest })
+    await changes.waitFor(1)
+    await vi.waitFor(() => expect(visibleAtNotice).toEqual([[1]]))
+    await store.publish({ name: 'flights', files: [], manifestFor: emptyManifest })
+    await changes.waitFor(2)
+    await vi.waitFor(() => expect(visibleAtNotice).toEqual([[1], [1, 2]]))
+    expect(await store.setAlias({ name: 'flights', version: 1 }, 'stable')).toEqual({ status: 'set' })
+    await changes.waitFor(3)
+    expect(await store.setAlias({ name: 'flights', version: 2 }, 'stable')).toEqual({ status: 'set', previous: 1 })
+    await changes.waitFor(4)
+    expect(await store.removeAlias('flights', 'stable')).toEqual({ status: 'removed', version: 2 })
+    await changes.waitFor(5)
+    expect(await store.markDeleted({ name: 'flights', version: 1 })).toEqual({ status: 'deleted' })
+    await changes.waitFor(6)
+    expect(await store.restore({ name: 'flights', version: 1 })).toEqual({ status: 'restored' })
+    await changes.waitFor(7)
+    expect(changes.seen).toEqual(Array.from({ length: 7 }, () => 'flights'))
+
+    // No-ops change nothing and say nothing; another schema's changes are not this registry's.
+    expect(await store.removeAlias('flights', 'stable')).toEqual({ status: 'missing' })
+    expect(await store.restore({ name: 'flights', version: 1 })).toEqual({ status: 'not-deleted' })
+    const other = await createTestSchema('pg_watch_other')
+    const otherStore = await openPostgresStore({ url: other.url })
+    await otherStore.publish({ name: 'flights', files: [], manifestFor: emptyManifest })
+    await otherStore.close()
+    await other.drop()
+    // A marker change that follows them: once it arrives, anything sent before it has arrived too.
+    await store.publish({ name: 'marker', files: [], manifestFor: emptyManifest })
+    await changes.waitFor(8)
+    expect(changes.seen.slice(7)).toEqual(['marker'])
+
+    await stop()
+    await store.publish({ name: 'flights', files: [], manifestFor: emptyManifest })
+    await reader.publish({ name: 'marker', files: [], manifestFor: emptyManifest })
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect(changes.seen).toHaveLength(8)
+    await Promise.all([store.close(), reader.close()])
+  })
+
+  it('reconnects after its connection is terminated, reports that changes may be missed, and keeps notifying', async () => {
+    const applicationName = `scaleml-watch-${randomBytes(4).toString('hex')}`
+    const url = new URL(schema.url)
+    url.searchParams.set('application_name', applicationName)
+    const store = await openPostgresStore({ url: url.toString() })
+    const changes = changeRecorder()
+    const stop = await store.watch(changes.listener)
+    const listeners = () =>
+      schema.query<{ pid: number }>(
+        `SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN%'`,
+        [applicationName],
+      )
+    const [listener] = await listeners()
+    expect(listener).toBeDefined()
+    await schema.query('SELECT pg_terminate_backend($1)', [listener!.pid])
+    // Sent while the watch is down: lost, which is why the reconnect reports `undefined` (re-read everything).
+    await store.publish({ name: 'flights', files: [], manifestFor: emptyManifest })
+    await changes.waitFor(1)
+    expect(changes.seen).toContain(undefined)
+    const [again] = await listeners()
+    expect(again?.pid).not.toBe(listener!.pid)
+
+    const before = changes.seen.length
+    await store.publish({ name: 'flights', files: [], manifestFor: emptyManifest })
+    await changes.waitFor(before + 1)
+    expect(changes.seen.at(-1)).toBe('flights')
+    await stop()
+    await store.close()
+    expect(await listeners()).toEqual([])
+  })
+
+  it('stops its watches when the store closes, and refuses to start one on a closed store', async () => {
+    const applicationName = `scaleml-watch-${randomBytes(4).toString('hex')}`
+    const url = new URL(schema.url)
+    url.searchParams.set('application_name', applicationName)
+    const store = await openPostgresStore({ url: url.toString() })
+    await store.watch(() => {})
+    await store.close()
+    const rows = await schema.query(`SELECT pid FROM pg_stat_activity WHERE application_name = $1`, [applicationName])
+    expect(rows).toEqual([])
+    const error = await store.watch(() => {}).catch((e: unknown) => e)
+    expect(isScalemlError(error, 'STORE_UNAVAILABLE')).toBe(true)
   })
 })

@@ -10,9 +10,14 @@
  *
  * The schema (`scaleml` unless `?schema=` says otherwise) is created on first use, under an advisory lock so that
  * processes starting together do not race on `CREATE TABLE`. `pg` is imported only when this store is opened.
+ *
+ * Every change a server must notice (publish, alias set/moved/removed, delete, restore) also sends
+ * `pg_notify('scaleml_registry', '<schema>:<name>')` in its own transaction. PostgreSQL delivers notifications at
+ * commit, so a listener never hears of a change before it can read it; the schema in the payload keeps registries
+ * that share a database apart. {@link openPostgresStore}'s `watch` listens on one dedicated connection.
  * @module
  */
-import type { Pool, PoolClient } from 'pg'
+import type { Client, Pool, PoolClient } from 'pg'
 import { ScalemlError } from '../../core/errors.js'
 import { checkReadPath, checkStoreAlias, checkStoredFiles, checkStoreName, checkStoreRef } from './checks.js'
 import { CHUNK_BYTES, joinChunks, splitChunks } from './chunks.js'
@@ -20,8 +25,10 @@ import type {
   DeleteOutcome,
   FullRegistryStore,
   PublishRequest,
+  RegistryChangeListener,
   RestoreOutcome,
   SetAliasOutcome,
+  WatchStore,
 } from './registry-store.js'
 
 /** Options of {@link openPostgresStore}. */
@@ -38,6 +45,13 @@ export interface PostgresStoreOptions {
 
 /** The schema this code writes; a database with a newer one is refused rather than misread. */
 export const POSTGRES_SCHEMA_VERSION = 1
+
+/** The channel the store notifies changes on; the payload is `<schema>:<model name>`. */
+export const POSTGRES_NOTIFY_CHANNEL = 'scaleml_registry'
+
+/** Reconnect delays of a watch whose connection broke: doubling from the first to the last, ms. */
+const WATCH_RETRY_FIRST_MS = 100
+const WATCH_RETRY_MAX_MS = 5_000
 
 /** The default schema for the registry's tables. */
 export const DEFAULT_POSTGRES_SCHEMA = 'scaleml'
@@ -126,13 +140,16 @@ export function redactUrl(url: string): string {
  * @example
  * const store = await openPostgresStore({ url: 'postgres://scaleml@db.internal/ml' })
  */
-export async function openPostgresStore(options: PostgresStoreOptions): Promise<FullRegistryStore> {
+export async function openPostgresStore(options: PostgresStoreOptions): Promise<FullRegistryStore & WatchStore> {
   const { connectionString, schema } = parsePostgresUrl(options.url, options.schema)
   const shown = redactUrl(connectionString)
   const where = `PostgreSQL registry at ${shown} (schema ${schema})`
   let PoolClass: typeof Pool
+  let ClientClass: typeof Client
   try {
-    PoolClass = (await import('pg')).default.Pool
+    const pg = (await import('pg')).default
+    PoolClass = pg.Pool
+    ClientClass = pg.Client
   } catch (error) {
     throw new ScalemlError(
       'STORE_UNAVAILABLE',
@@ -144,16 +161,22 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     )
   }
   const hasApplicationName = new URL(connectionString).searchParams.has('application_name')
-  const pool: Pool = new PoolClass({
+  const connection = {
     connectionString,
-    max: options.maxConnections ?? 4,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
     ...(hasApplicationName ? {} : { application_name: 'scaleml-registry' }),
-  })
+  }
+  const pool: Pool = new PoolClass({ ...connection, max: options.maxConnections ?? 4 })
   // An idle connection that the server drops must not crash the process; the next query reconnects.
   pool.on('error', () => {})
   const s = quoteIdent(schema)
   let closed = false
+  /** Stops every watch still running; `close()` calls them. */
+  const watches = new Set<() => Promise<void>>()
+  /** Sends the change notification inside `client`'s transaction (delivered at its commit). */
+  const notify = async (client: PoolClient, name: string): Promise<void> => {
+    await client.query('SELECT pg_notify($1, $2)', [POSTGRES_NOTIFY_CHANNEL, `${schema}:${name}`])
+  }
 
   const fail = (error: unknown): never => {
     throw unavailable(error, where) ?? error
@@ -254,6 +277,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
           }
         }
         await flush()
+        await notify(client, request.name)
         return version
       })
     },
@@ -309,6 +333,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
           [ref.name, alias, ref.version],
         )
         const previous = rows[0]?.version
+        if (previous !== ref.version) await notify(client, ref.name)
         return previous === undefined || previous === ref.version ? { status: 'set' } : { status: 'set', previous }
       })
     },
@@ -316,9 +341,11 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     async removeAlias(name, alias) {
       checkStoreName(name, where)
       checkStoreAlias(alias, where)
+      // One statement, so one transaction: the notification (sent only when a row went) leaves at its commit.
       const rows = await query<{ version: number }>(
-        `DELETE FROM ${s}.registry_aliases WHERE name = $1 AND alias = $2 RETURNING version`,
-        [name, alias],
+        `WITH gone AS (DELETE FROM ${s}.registry_aliases WHERE name = $1 AND alias = $2 RETURNING version)
+         SELECT version, pg_notify($3, $4) FROM gone`,
+        [name, alias, POSTGRES_NOTIFY_CHANNEL, `${schema}:${name}`],
       )
       const row = rows[0]
       return row === undefined ? { status: 'missing' } : { status: 'removed', version: row.version }
@@ -348,6 +375,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
           ref.name,
           ref.version,
         ])
+        await notify(client, ref.name)
         return { status: 'deleted' }
       })
     },
@@ -362,6 +390,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
           ref.name,
           ref.version,
         ])
+        await notify(client, ref.name)
         return { status: 'restored' }
       })
     },
@@ -375,11 +404,111 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       return rows.map((r) => r.version)
     },
 
+    async watch(onChange: RegistryChangeListener) {
+      if (closed) throw new ScalemlError('STORE_UNAVAILABLE', `The ${where} is closed.`)
+      const stop = await watchChanges({
+        connect: () => new ClientClass(connection),
+        schema,
+        onChange,
+        fail,
+      })
+      const once = async (): Promise<void> => {
+        watches.delete(once)
+        await stop()
+      }
+      watches.add(once)
+      return once
+    },
+
     async close() {
       if (closed) return
       closed = true
+      await Promise.all([...watches].map((stop) => stop()))
       await pool.end()
     },
+  }
+}
+
+/**
+ * LISTENs on one dedicated connection (a pooled one would be handed to queries and lose the LISTEN). When that
+ * connection breaks it reconnects with a doubling delay and then calls `onChange(undefined)`, since notifications
+ * sent meanwhile are lost. Resolves once the first LISTEN is in place; throws (via `fail`) when it cannot be.
+ */
+async function watchChanges(context: {
+  readonly connect: () => Client
+  readonly schema: string
+  readonly onChange: RegistryChangeListener
+  readonly fail: (error: unknown) => never
+}): Promise<() => Promise<void>> {
+  const prefix = `${context.schema}:`
+  let stopped = false
+  let client: Client | undefined
+  let retry: ReturnType<typeof setTimeout> | undefined
+  let delayMs = WATCH_RETRY_FIRST_MS
+
+  const listen = async (): Promise<Client> => {
+    const next = context.connect()
+    // Until `broken` is attached, an error must not crash the process; `connect()` rejects with it anyway.
+    next.on('error', () => {})
+    next.on('notification', (message) => {
+      const payload = message.payload
+      if (stopped || message.channel !== POSTGRES_NOTIFY_CHANNEL || payload?.startsWith(prefix) !== true) return
+      context.onChange(payload.slice(prefix.length))
+    })
+    try {
+      await next.connect()
+      await next.query(`LISTEN ${POSTGRES_NOTIFY_CHANNEL}`)
+    } catch (error) {
+      await next.end().catch(() => {})
+      throw error
+    }
+    let gone = false
+    const broken = (): void => {
+      if (gone) return
+      gone = true
+      next.end().catch(() => {})
+      if (!stopped) schedule()
+    }
+    next.on('error', broken)
+    next.on('end', broken)
+    return next
+  }
+
+  const schedule = (): void => {
+    client = undefined
+    retry = setTimeout(async () => {
+      retry = undefined
+      if (stopped) return
+      try {
+        const next = await listen()
+        if (stopped) {
+          await next.end().catch(() => {})
+          return
+        }
+        client = next
+        delayMs = WATCH_RETRY_FIRST_MS
+        context.onChange(undefined)
+      } catch {
+        delayMs = Math.min(WATCH_RETRY_MAX_MS, delayMs * 2)
+        if (!stopped) schedule()
+      }
+    }, delayMs)
+    // A watch alone must not keep the process alive.
+    retry.unref()
+  }
+
+  try {
+    client = await listen()
+  } catch (error) {
+    return context.fail(error)
+  }
+  return async () => {
+    if (stopped) return
+    stopped = true
+    if (retry !== undefined) clearTimeout(retry)
+    const last = client
+    client = undefined
+    await last?.end().catch(() => {})
   }
 }
 

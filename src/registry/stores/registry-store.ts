@@ -125,3 +125,25 @@ export const canAlias = (store: RegistryStore): store is RegistryStore & AliasSt
 /** True when the store can soft-delete and restore versions. */
 export const canSoftDelete = (store: RegistryStore): store is RegistryStore & SoftDeleteStore =>
   typeof (store as Partial<SoftDeleteStore>).markDeleted === 'function'
+
+/**
+ * Called by {@link WatchStore.watch} with the model name whose versions or aliases changed, once the change is
+ * visible to readers; `undefined` means changes may have been missed (the watch reconnected): re-read every name.
+ */
+export type RegistryChangeListener = (name: string | undefined) => void
+
+/**
+ * Change notification: the store tells a watcher, soon after each commit, which model's versions or aliases changed,
+ * so a server can swap without polling fast. Delivery is best effort; callers keep polling as a slower fallback.
+ */
+export interface WatchStore {
+  /**
+   * Starts watching; resolves once notifications flow (rejects with `STORE_UNAVAILABLE` when it cannot start) to
+   * the function that stops watching.
+   */
+  watch(onChange: RegistryChangeListener): Promise<() => Promise<void>>
+}
+
+/** True when the store can notify watchers of changes. */
+export const canWatch = (store: RegistryStore): store is RegistryStore & WatchStore =>
+  typeof (store as Partial<WatchStore>).watch === 'function'

@@ -116,9 +116,15 @@ export function createApp(options: AppOptions): FastifyInstance {
       .send({ error: `No route ${request.method} ${request.url}.`, code: 'ROUTE_NOT_FOUND', details: [] })
   })
   const inFlight = metrics?.inFlight.labels({})
+  // Counted down on the raw response's 'close', which Node emits exactly once per response, answered or not:
+  // Fastify runs no `onResponse` for a client that hung up first, so that hook would leak the gauge.
+  const countDown = inFlight === undefined ? undefined : () => inFlight.dec()
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id)
-    inFlight?.inc()
+    if (countDown !== undefined) {
+      inFlight!.inc()
+      reply.raw.on('close', countDown)
+    }
     done()
   })
   if (ownRuntime) {
@@ -235,7 +241,6 @@ function recordMetrics(
   cluster: ClusterMetricsClient | undefined,
 ): void {
   const unsubscribe = observeRuntimeMetrics(runtime, metrics, registry)
-  const inFlight = metrics.inFlight.labels({})
   // Resolved children by label values, so that a request costs one Map lookup rather than a label check.
   const durations = new Map<string, HistogramChild>()
   const duration = (model: string, version: number | '', route: string | undefined, status: number) => {
@@ -250,7 +255,6 @@ function recordMetrics(
   // The common answer, a 200 to a predict request, finds its series by the answering version's id object.
   const predicted = new WeakMap<ModelId, HistogramChild>()
   app.addHook('onResponse', (request, reply, done) => {
-    inFlight.dec()
     const outcome = outcomeOf(request)
     const status = reply.statusCode
     if (outcome.scalemlRoute === PREDICT_ROUTE && outcome.scalemlError === null && status === 200) {

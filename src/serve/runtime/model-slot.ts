@@ -68,6 +68,8 @@ export class ModelSlot {
   #current: LoadedModel | undefined
   #loadingVersion: number | undefined
   #refreshing: Promise<void> | undefined
+  /** A refresh queued behind the running one (see `afterChange`). */
+  #queued: Promise<void> | undefined
   #lastError: string | undefined
   /** version → when it may be tried again and the back-off that set it. */
   readonly #failed = new Map<number, { retryAt: number; backoffMs: number }>()
@@ -109,10 +111,20 @@ export class ModelSlot {
   /**
    * Resolves the reference and swaps to its version when it changed. With `throwOnFailure` (the first load at
    * start-up) a failure is thrown; otherwise it is recorded, reported to the observer, and the current version keeps
-   * serving. Concurrent calls share one refresh.
+   * serving. Concurrent calls share one refresh, except with `afterChange` (the registry just said the model
+   * changed): a refresh already running may have resolved before the change, so one more runs after it.
    */
-  refresh(options: { readonly throwOnFailure?: boolean } = {}): Promise<void> {
-    if (this.#refreshing !== undefined) return this.#refreshing
+  refresh(options: { readonly throwOnFailure?: boolean; readonly afterChange?: boolean } = {}): Promise<void> {
+    if (this.#refreshing !== undefined) {
+      if (options.afterChange !== true) return this.#refreshing
+      this.#queued ??= this.#refreshing
+        .catch(() => {})
+        .then(() => {
+          this.#queued = undefined
+          return this.refresh()
+        })
+      return this.#queued
+    }
     const run = this.#refresh(options.throwOnFailure === true).finally(() => {
       this.#refreshing = undefined
     })

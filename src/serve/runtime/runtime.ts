@@ -1,6 +1,8 @@
 /**
  * The serving runtime: the model references a server answers for, each in a {@link ModelSlot} (hot swap, pinned
- * versions), a poller that notices when a reference resolves to another version, and the predict and explain paths
+ * versions), a poller that notices when a reference resolves to another version (and, when the registry can notify
+ * changes, a watch that refreshes the named model at once, the poller then being a slower fallback), and the
+ * predict and explain paths
  * (validation, prediction cache, micro-batching, time limit, fallback). No HTTP here: `serve/http/app.ts` maps
  * routes onto {@link ServingRuntime}.
  * @module
@@ -53,8 +55,14 @@ export interface ServingRuntimeOptions {
   readonly timeouts?: ReadonlyMap<string, number>
   /** Fallback predictions, per model name or `*`; without one, a timeout or model failure is a 503. */
   readonly fallback?: FallbackConfig
-  /** How often references are resolved again, in ms (default 1000; 0 turns hot swap off). */
+  /**
+   * How often references are resolved again, in ms (default 1000; 0 turns hot swap off). While the registry's
+   * change notifications flow (PostgreSQL), polling is only the fallback and runs every
+   * `max(pollMs, RUNTIME_DEFAULTS.watchedPollMs)`.
+   */
   readonly pollMs?: number
+  /** Refresh a model as soon as the registry says it changed, when the registry can (default true). */
+  readonly watch?: boolean
   /** Most pinned (`x-model-version`) versions kept per reference (default 4). */
   readonly pinnedVersions?: number
   /** Model names (or `*` for all) whose batches run on worker threads. */
@@ -191,6 +199,8 @@ export const RUNTIME_DEFAULTS = {
   maxBatchSize: 256,
   maxQueue: 1024,
   pollMs: 1000,
+  /** The fallback polling interval while change notifications flow, ms. */
+  watchedPollMs: 10_000,
   pinnedVersions: 4,
   maxExplainInstances: 100,
   threads: 1,
@@ -210,6 +220,8 @@ export class ServingRuntime {
   readonly #submitOptions = new Map<string, SubmitOptions | undefined>()
   #pool: PredictThreadPool | undefined
   #poller: ReturnType<typeof setTimeout> | undefined
+  /** Stops the registry watch, while one runs. */
+  #stopWatch: (() => Promise<void>) | undefined
   #closing = false
   #started = false
 
@@ -277,6 +289,7 @@ export class ServingRuntime {
         else await this.#warmFixed(slot)
       }),
     )
+    await this.#startWatch()
     this.#schedulePoll()
   }
 
@@ -450,6 +463,9 @@ export class ServingRuntime {
     this.#closing = true
     if (this.#poller !== undefined) clearTimeout(this.#poller)
     this.#poller = undefined
+    const stopWatch = this.#stopWatch
+    this.#stopWatch = undefined
+    await stopWatch?.().catch(() => {})
     const current = this.slots().flatMap((slot) => (slot.current === undefined ? [] : [slot.current]))
     await Promise.all(current.map((model) => model.batcher.drain()))
     for (const slot of this.slots()) slot.close()
@@ -569,9 +585,39 @@ export class ServingRuntime {
     return this.#pool
   }
 
-  #schedulePoll(): void {
+  /**
+   * Watches the registry when it can notify changes (and hot swap is on): a change to a model refreshes its slots;
+   * `undefined` (notifications may have been lost) refreshes all. A watch that cannot start is logged, and polling
+   * alone carries on at `pollMs`.
+   */
+  async #startWatch(): Promise<void> {
+    const registry = this.#options.registry
     const pollMs = this.#options.pollMs ?? RUNTIME_DEFAULTS.pollMs
-    if (pollMs <= 0 || this.#closing || !this.slots().some((slot) => slot.swappable)) return
+    if (registry === undefined || this.#options.watch === false || pollMs <= 0) return
+    if (!this.slots().some((slot) => slot.swappable)) return
+    try {
+      const stop = await registry.watch((name) => {
+        if (this.#closing) return
+        for (const slot of this.slots()) {
+          if (slot.swappable && (name === undefined || slot.name === name)) void slot.refresh({ afterChange: true })
+        }
+      })
+      if (stop !== undefined && this.#closing) await stop()
+      else this.#stopWatch = stop
+    } catch (error) {
+      this.#options.log?.warn({ error: (error as Error).message }, 'registry watch failed; polling only')
+    }
+  }
+
+  /** True while the registry's change notifications drive hot swap. */
+  get watching(): boolean {
+    return this.#stopWatch !== undefined
+  }
+
+  #schedulePoll(): void {
+    const basePollMs = this.#options.pollMs ?? RUNTIME_DEFAULTS.pollMs
+    const pollMs = this.#stopWatch === undefined ? basePollMs : Math.max(basePollMs, RUNTIME_DEFAULTS.watchedPollMs)
+    if (basePollMs <= 0 || this.#closing || !this.slots().some((slot) => slot.swappable)) return
     this.#poller = setTimeout(() => {
       this.refresh().finally(() => this.#schedulePoll())
     }, pollMs)
