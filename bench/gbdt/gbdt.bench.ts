@@ -162,6 +162,15 @@ async function runTask(split: Split, rule?: string): Promise<void> {
       reference !== undefined ? fixed(r.logLoss - reference.logLoss, 4) : 'n/a',
     ]),
   )
+  const ratios = [1, 2].flatMap((t) => {
+    const ours = rows.find((r) => r.run === `scaleml (${t} thread${t > 1 ? 's' : ''})`)
+    const peer = rows.find((r) => r.run === `xgboost-${t}` && r.error === undefined)
+    return ours === undefined || peer === undefined
+      ? []
+      : [`${t} thread${t > 1 ? 's' : ''} ${fixed(ours.seconds / peer.seconds, 2)}×`]
+  })
+  if (ratios.length > 0)
+    process.stdout.write(`\ntrain time, scaleml / xgboost at the same thread count: ${ratios.join(', ')}\n`)
   const imp = model!.featureImportance('gain')
   const total = imp.reduce((a, b) => a + b, 0)
   process.stdout.write(

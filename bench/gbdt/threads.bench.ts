@@ -114,6 +114,11 @@ function histogramPart(binned: BinnedData, label: string): void {
     forced.set(t, b)
   }
   const sharedRows = (n: number) => new Uint32Array(new SharedArrayBuffer(4 * n))
+  const identity = (n: number) => {
+    const rows = sharedRows(n)
+    for (let r = 0; r < n; r++) rows[r] = r
+    return rows
+  }
   const subset = (fraction: number) => {
     const out: number[] = []
     for (let r = 0; r < nRows; r++) if (rng.next() < fraction) out.push(r)
@@ -122,7 +127,7 @@ function histogramPart(binned: BinnedData, label: string): void {
     return rows
   }
   const cases: { name: string; rows: Uint32Array; allRows: boolean }[] = [
-    { name: 'root (all rows)', rows: sharedRows(0), allRows: true },
+    { name: 'root (all rows)', rows: identity(nRows), allRows: true },
     { name: '50% of rows', rows: subset(0.5), allRows: false },
     { name: '10% of rows', rows: subset(0.1), allRows: false },
     { name: '1% of rows', rows: subset(0.01), allRows: false },

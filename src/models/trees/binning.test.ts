@@ -91,6 +91,32 @@ describe('QuantileSketch', () => {
     }
   })
 
+  it('defers its compactors while exact and then leaves them exactly as if fed from the start', () => {
+    const rng = new Random(9)
+    // 150,000 values of 200 distinct ones, then 50,000 of 5,000: the 257th distinct value arrives late.
+    const values = Float32Array.from({ length: 200_000 }, (_, i) =>
+      i < 150_000 ? rng.nextInt(200) : rng.nextInt(5000),
+    )
+    const lazy = new QuantileSketch(256, 4)
+    // Merging (even an empty sketch) replays the log, after which a sketch feeds its compactors as it goes.
+    const eager = new QuantileSketch(256, 4)
+    eager.merge(new QuantileSketch(256, 5))
+    lazy.addColumn(values.subarray(0, 150_000), 1, 0, 150_000)
+    eager.addColumn(values.subarray(0, 150_000), 1, 0, 150_000)
+    expect(lazy.isExact).toBe(true)
+    expect(lazy.summary()).toEqual(eager.summary())
+    lazy.addColumn(values.subarray(150_000), 1, 0, 50_000)
+    eager.addColumn(values.subarray(150_000), 1, 0, 50_000)
+    expect(lazy.isExact).toBe(false)
+    expect(lazy.rankErrorBound).toBeGreaterThan(0)
+    expect(lazy.rankErrorBound).toBe(eager.rankErrorBound)
+    const a = lazy.summary()
+    const b = eager.summary()
+    expect(a.weights.reduce((s, w) => s + w, 0)).toBe(200_000)
+    expect(Array.from(a.values)).toEqual(Array.from(b.values))
+    expect(Array.from(a.weights)).toEqual(Array.from(b.weights))
+  })
+
   it('rejects a capacity outside [64, 65536] and merging sketches of different capacities', () => {
     expect(catchError(() => new QuantileSketch(8)).code).toBe('INVALID_ARGUMENT')
     expect(catchError(() => new QuantileSketch(64).merge(new QuantileSketch(128))).code).toBe('INVALID_ARGUMENT')

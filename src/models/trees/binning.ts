@@ -30,6 +30,9 @@ export const MAX_BINS = 255
 /** Distinct values a sketch counts exactly before it relies on its compactors alone (more than any `maxBins`). */
 const EXACT_DISTINCT_LIMIT = 256
 
+/** Most values a quantile sketch logs before it feeds its compactors as it goes (1 byte each). */
+const LOG_LIMIT = 1 << 24
+
 /** Options of binning. */
 export interface BinningOptions {
   /** Value bins per feature, 2..255 (default 255); the missing bin comes on top. */
@@ -101,6 +104,12 @@ export interface BinMapperJSON {
  * flips make the errors cancel, so the typical error is about the square root of that. Until it has seen more than
  * 256 distinct values the sketch also counts them exactly, and then its summary is exact.
  *
+ * While it is exact the sketch defers its compactors: it logs each value as a one-byte id of its distinct value, and
+ * replays the log into the compactors only when the 257th distinct value arrives (or the log reaches 16 MB, or on a
+ * merge), which leaves them exactly as if every value had gone in at once. Why: low-cardinality columns (hours,
+ * months, flags) otherwise pay a sort per `2 × capacity` values for a summary they never use (most of a second on
+ * flights-3m's 2.7M rows).
+ *
  * `merge(other)` feeds the other sketch's levels into this one level by level, so sketches of shards combine into a
  * sketch of the union with the same guarantee. NaN is ignored (count it elsewhere).
  *
@@ -120,6 +129,14 @@ export class QuantileSketch {
   #distinct: Float32Array | undefined = new Float32Array(EXACT_DISTINCT_LIMIT)
   #distinctCounts = new Float64Array(EXACT_DISTINCT_LIMIT)
   #nDistinct = 0
+  /** Index in `#distinct` of the last value counted (sorted columns repeat values). */
+  #last = -1
+  /** The id (order of first arrival) of each entry of `#distinct`, and the value of each id. */
+  readonly #idOf = new Uint8Array(EXACT_DISTINCT_LIMIT)
+  readonly #byId = new Float32Array(EXACT_DISTINCT_LIMIT)
+  /** Ids of the values not yet pushed into the compactors, in arrival order; undefined once replayed. */
+  #log: Uint8Array | undefined = new Uint8Array(4096)
+  #logLength = 0
 
   constructor(capacity = 2048, seed = 0) {
     if (!Number.isInteger(capacity) || capacity < 64 || capacity > 65_536) {
@@ -150,21 +167,48 @@ export class QuantileSketch {
   /** Adds one value (NaN is ignored). */
   add(value: number): void {
     if (Number.isNaN(value)) return
-    const v = Math.fround(value)
-    this.#count++
-    if (this.#distinct !== undefined) this.#countExact(v, 1)
-    this.#push(0, v)
+    this.#add(Math.fround(value))
   }
 
   /** Adds column `feature` of rows `[0, rows)` of the row-major `x` (`stride` values per row). */
   addColumn(x: Float32Array, stride: number, feature: number, rows: number): void {
     for (let r = 0, i = feature; r < rows; r++, i += stride) {
       const v = x[i]!
-      if (Number.isNaN(v)) continue
-      this.#count++
-      if (this.#distinct !== undefined) this.#countExact(v, 1)
-      this.#push(0, v)
+      if (!Number.isNaN(v)) this.#add(v)
     }
+  }
+
+  #add(v: number): void {
+    this.#count++
+    if (this.#distinct === undefined) {
+      this.#push(0, v)
+      return
+    }
+    const at = this.#countExact(v, 1)
+    const log = this.#log
+    if (log === undefined) {
+      this.#push(0, v)
+      return
+    }
+    if (at >= 0 && this.#logLength < LOG_LIMIT) {
+      if (this.#logLength === log.length) {
+        this.#log = new Uint8Array(2 * log.length)
+        this.#log.set(log)
+      }
+      this.#log![this.#logLength++] = this.#idOf[at]!
+      return
+    }
+    this.#replay()
+    this.#push(0, v)
+  }
+
+  /** Pushes the logged values into the compactors, in arrival order, and stops logging. */
+  #replay(): void {
+    const log = this.#log
+    if (log === undefined) return
+    this.#log = undefined
+    for (let i = 0; i < this.#logLength; i++) this.#push(0, this.#byId[log[i]!]!)
+    this.#logLength = 0
   }
 
   /** Adds everything `other` has seen (`other` is not changed). */
@@ -175,6 +219,9 @@ export class QuantileSketch {
         `Cannot merge quantile sketches of capacities ${this.capacity} and ${other.capacity}.`,
       )
     }
+    // Both logs into their compactors first: this sketch's values precede the other's, as without logs.
+    this.#replay()
+    other.#replay()
     this.#count += other.#count
     this.#errorBound += other.#errorBound
     if (this.#distinct !== undefined) {
@@ -229,8 +276,14 @@ export class QuantileSketch {
     return { values: Float64Array.from(values), weights: Float64Array.from(weights) }
   }
 
-  #countExact(v: number, weight: number): void {
+  /** Counts `v` with `weight` exactly and returns its index in `#distinct`; -1 when a 257th distinct value ends exact counting. */
+  #countExact(v: number, weight: number): number {
     const distinct = this.#distinct!
+    const last = this.#last
+    if (last >= 0 && distinct[last] === v) {
+      this.#distinctCounts[last]! += weight
+      return last
+    }
     let lo = 0
     let hi = this.#nDistinct
     while (lo < hi) {
@@ -240,21 +293,27 @@ export class QuantileSketch {
     }
     if (lo < this.#nDistinct && distinct[lo] === v) {
       this.#distinctCounts[lo]! += weight
-      return
+      this.#last = lo
+      return lo
     }
     if (this.#nDistinct === EXACT_DISTINCT_LIMIT) {
       this.#distinct = undefined
-      return
+      return -1
     }
     distinct.copyWithin(lo + 1, lo, this.#nDistinct)
     this.#distinctCounts.copyWithin(lo + 1, lo, this.#nDistinct)
+    this.#idOf.copyWithin(lo + 1, lo, this.#nDistinct)
     distinct[lo] = v
     this.#distinctCounts[lo] = weight
+    this.#idOf[lo] = this.#nDistinct
+    this.#byId[this.#nDistinct] = v
     this.#nDistinct++
+    this.#last = lo
+    return lo
   }
 
   #push(h: number, v: number): void {
-    if (h === this.#levels.length) {
+    while (h >= this.#levels.length) {
       this.#levels.push(new Float32Array(2 * this.capacity))
       this.#sizes.push(0)
     }
@@ -267,12 +326,58 @@ export class QuantileSketch {
 
   #compact(h: number): void {
     const level = this.#levels[h]!
-    level.sort()
+    sortFloat32(level)
     // The size is reset before pushing up, so a push back into this level (never happens: h+1 > h) stays safe.
     this.#sizes[h] = 0
     this.#errorBound += 2 ** h
     const offset = this.#random.nextUint32() & 1
     for (let i = offset; i < level.length; i += 2) this.#push(h + 1, level[i]!)
+  }
+}
+
+/** Scratch of {@link sortFloat32}, reused by every sketch (sorting is synchronous, so one set per thread does). */
+const sortScratch = { keys: new Uint32Array(0), other: new Uint32Array(0), counts: new Uint32Array(2048) }
+
+/**
+ * Sorts `values` ascending exactly as `Float32Array.prototype.sort` does (−0 before +0; no NaN here), by a
+ * least-significant-digit radix sort of their bits in three passes of 11 bits: ≈ 10× faster than the built-in sort on
+ * a sketch level of 4,096 values (the built-in took 1.2 s of a 27 s fit on flights-3m).
+ */
+function sortFloat32(values: Float32Array): void {
+  const n = values.length
+  if (sortScratch.keys.length < n) {
+    sortScratch.keys = new Uint32Array(n)
+    sortScratch.other = new Uint32Array(n)
+  }
+  const { counts } = sortScratch
+  const bits = new Uint32Array(values.buffer, values.byteOffset, n)
+  let from = sortScratch.keys
+  let to = sortScratch.other
+  // Order-preserving map of float bits to unsigned integers: negatives, reversed, below positives.
+  for (let i = 0; i < n; i++) {
+    const b = bits[i]!
+    from[i] = (b & 0x80000000) !== 0 ? ~b >>> 0 : (b | 0x80000000) >>> 0
+  }
+  for (let shift = 0; shift < 33; shift += 11) {
+    counts.fill(0)
+    for (let i = 0; i < n; i++) counts[(from[i]! >>> shift) & 2047]!++
+    let sum = 0
+    for (let d = 0; d < 2048; d++) {
+      const c = counts[d]!
+      counts[d] = sum
+      sum += c
+    }
+    for (let i = 0; i < n; i++) {
+      const k = from[i]!
+      to[counts[(k >>> shift) & 2047]!++] = k
+    }
+    const t = from
+    from = to
+    to = t
+  }
+  for (let i = 0; i < n; i++) {
+    const k = from[i]!
+    bits[i] = (k & 0x80000000) !== 0 ? (k & 0x7fffffff) >>> 0 : ~k >>> 0
   }
 }
 

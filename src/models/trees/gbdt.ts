@@ -23,15 +23,10 @@ import { Random } from '../../core/random.js'
 import type { Classifier, EstimatorJSON, Regressor } from '../estimator.js'
 import { type BinMapper, type BinnedData, DatasetSketch, MAX_BINS } from './binning.js'
 import { checkLabels, checkMatrix, checkWeights, labelIndices, resolveClasses } from './fit-inputs.js'
-import { sharedIf } from './histogram.js'
-import { addBinnedTreeMargins } from './kernels/binned-tree.js'
-import {
-  logisticGradients,
-  meanLoss,
-  pseudoHuberGradients,
-  softmaxGradients,
-  squaredErrorGradients,
-} from './kernels/objectives.js'
+import { captureBoosting, type GbdtWarmStart, resumeBoosting } from './gbdt-warm-start.js'
+import { type BoostPass, sharedIf } from './histogram.js'
+import { addBinnedTreeMargins, binnedTreeLeaves } from './kernels/binned-tree.js'
+import { addPendingLeafValues, meanLoss } from './kernels/objectives.js'
 import { DEFAULT_N_THREADS } from './parallel-histogram.js'
 import { classIndicesInto, probabilitiesInto } from './predict/link.js'
 import { predictMarginsInto } from './predict/traverse.js'
@@ -97,16 +92,15 @@ export type GbdtCommonParams = {
   /** Seed of row and feature sampling and of the binning sketch; default 0. */
   readonly seed: number
   /**
-   * Threads that build histograms and partition rows (worker threads over shared memory, the calling thread
-   * included); the model is bit-identical for any value. Default {@link DEFAULT_N_THREADS}: the machine's available
-   * parallelism, at most 4.
+   * Threads that build histograms, partition rows and compute gradients and margins (worker threads over shared
+   * memory, the calling thread included); the model is bit-identical for any value. Default
+   * {@link DEFAULT_N_THREADS}: the machine's available parallelism, at most 4.
    *
-   * Why threads by default: only nodes of ≥ 32k rows × features go to the threads and the workers start on the
-   * first such node, so small data trains exactly as on one thread and never starts one; on big data 2 threads
-   * trained flights-3m (2.7M rows × 6 features, 100 trees × 31 leaves) 1.45× faster and a 1M × 20 synthetic set
-   * 1.8× faster (bench/gbdt/threads.bench.ts, 2 cores); and on a machine whose other cores are busy, a share a
-   * worker has not started is run by the calling thread instead of waited for. The rest of a round (gradients,
-   * margins, split search) stays on the calling thread. Set 1 to train on the calling thread only.
+   * Why threads by default: only nodes of ≥ 32k rows × features and passes over ≥ 131k rows go to the threads, and
+   * the workers start on the first such job, so small data trains exactly as on one thread and never starts one; on
+   * big data the work splits into units that every thread claims from, so a machine whose other cores are busy
+   * simply gets fewer units done by the worker (see bench/gbdt/threads.bench.ts for the speed-ups). The split search
+   * stays on the calling thread. Set 1 to train on the calling thread only.
    */
   readonly nThreads: number
 }
@@ -215,6 +209,13 @@ export interface GbdtFitOptions {
   readonly featureNames?: readonly string[]
   /** Called after each round (progress, logging). */
   readonly onIteration?: (event: GbdtIteration) => void
+  /**
+   * Continue boosting from what an earlier fit on the same binned rows (and eval set) left, up to this fit's
+   * `nEstimators`: the model equals one fit to `nEstimators` from scratch (gbdt-warm-start.ts). Not with early stopping.
+   */
+  readonly warmStart?: GbdtWarmStart
+  /** Keep this fit's {@link GbdtWarmStart} (8 bytes × outputs × rows) as `model.warmStart`; default false. */
+  readonly keepWarmStart?: boolean
 }
 
 /** Classifier fit options: the common ones plus the class list. */
@@ -264,6 +265,7 @@ interface BoostingState {
   readonly nRounds: number
   readonly bestIteration: number
   readonly validLoss: readonly number[]
+  readonly warmStart?: GbdtWarmStart
 }
 
 interface Problem {
@@ -316,6 +318,11 @@ abstract class GbdtBase<P extends GbdtCommonParams> {
     return [...this.fitted().validLoss]
   }
 
+  /** What a later fit can continue from, when this one was asked to keep it (`keepWarmStart`); not serialized. */
+  get warmStart(): GbdtWarmStart | undefined {
+    return this.state?.warmStart
+  }
+
   /**
    * Per-feature importance over the kept trees: 'gain' (default) is the total gain of the splits on the feature,
    * 'split' the number of splits on it (LightGBM's two importance types). A copy.
@@ -365,6 +372,13 @@ abstract class GbdtBase<P extends GbdtCommonParams> {
         'INVALID_ARGUMENT',
         `${this.owner} has earlyStoppingRounds = ${this.params.earlyStoppingRounds} but fit got no evalSet; pass options.evalSet (validation rows) or set earlyStoppingRounds to null.`,
         [{ code: 'invalid_value', path: ['evalSet'], message: 'required with earlyStoppingRounds' }],
+      )
+    }
+    if (this.params.earlyStoppingRounds !== null && options.keepWarmStart === true) {
+      throw new ScalemlError(
+        'INVALID_ARGUMENT',
+        `${this.owner}: keepWarmStart cannot be combined with earlyStoppingRounds (the kept trees would not match the margins).`,
+        [{ code: 'invalid_value', path: ['keepWarmStart'], message: 'not with earlyStoppingRounds' }],
       )
     }
     const evalData =
@@ -725,13 +739,12 @@ function boostRounds(
   })
 
   // Column-major margins (output k of row r at k * nRows + r): a tree of output k updates one contiguous block.
-  const margin = new Float64Array(nRows * K)
+  // Shared with the worker threads (as the row list and the pass's buffers), which run the passes over all rows.
+  const threaded = params.nThreads > 1
+  const margin = sharedIf(threaded, Float64Array, nRows * K)
   for (let k = 0; k < K; k++) margin.fill(base[k]!, k * nRows, (k + 1) * nRows)
-  const expScratch = new Float64Array(K)
-  const grad = new Float32Array(nRows * K)
-  const hess = new Float32Array(nRows * K)
-  // Shared with the worker threads, so the grower need not copy the rows per tree.
-  const rows = sharedIf(params.nThreads > 1, Uint32Array, nRows)
+  const pass = boostPassBuffers(problem, margin, threaded)
+  const rows = sharedIf(threaded, Uint32Array, nRows)
   const outOfSample = new Uint32Array(params.subsample < 1 ? nRows : 0)
   const features = new Int32Array(nFeatures)
   const evalData = options.evalData
@@ -744,19 +757,32 @@ function boostRounds(
   let bestIteration = -1
   let bestLoss = Number.POSITIVE_INFINITY
   let nodeValues = new Float64Array(64)
+  let rowsInOrder = false
   const nColumns = Math.max(1, Math.round(nFeatures * params.colsampleBytree))
 
   let round = 0
+  if (options.warmStart !== undefined) {
+    const loop = { random, builder, baseMargin: base, margin, evalMargin, roundGain, roundSplit, validLoss }
+    const shape = { nRows, nFeatures, nOutputs: K, nEstimators: params.nEstimators }
+    ;({ round, bestIteration, bestLoss } = resumeBoosting(options.warmStart, {
+      ...loop,
+      ...shape,
+      earlyStoppingRounds: params.earlyStoppingRounds,
+    }))
+  }
   for (; round < params.nEstimators; round++) {
-    computeGradients(problem, margin, { n: nRows, grad, hess, expScratch })
+    // The last round's trees' values into the margins, then the gradients at those margins.
+    grower.histograms.boostPass(pass)
+    pass.apply.fill(0)
     const gain = new Float64Array(nFeatures)
     const split = new Float64Array(nFeatures)
     for (let k = 0; k < K; k++) {
-      const nIn = sampleRows(random, params.subsample, nRows, rows, outOfSample)
+      // A tree grown on all rows leaves them in order (see deferLeafMargins), so the next one need not refill them.
+      const nIn: number = rowsInOrder ? nRows : sampleRows(random, params.subsample, nRows, rows, outOfSample)
       const nSelected = sampleFeatures(random, nColumns, nFeatures, features)
       const tree = grower.grow({
-        grad: grad.subarray(k * nRows, (k + 1) * nRows),
-        hess: hess.subarray(k * nRows, (k + 1) * nRows),
+        gradHess: pass.gradHess,
+        gradOffset: 2 * k * nRows,
         rows,
         nRows: nIn,
         allRows: nIn === nRows,
@@ -766,24 +792,10 @@ function boostRounds(
       if (nodeValues.length < tree.nNodes) nodeValues = new Float64Array(tree.nNodes * 2)
       treeLeafWeights(tree, 0, params.lambda, nodeValues)
       for (let i = 0; i < tree.nNodes; i++) nodeValues[i] = nodeValues[i]! * params.learningRate
-      addLeafMargins(tree, nodeValues, margin.subarray(k * nRows, (k + 1) * nRows))
-      if (nIn < nRows) {
-        const nOut = nRows - nIn
-        addBinnedTreeMargins(
-          binned.bins,
-          nRows,
-          outOfSample,
-          nOut,
-          tree.feature,
-          tree.left,
-          tree.right,
-          tree.goesLeft,
-          nodeValues,
-          margin,
-          1,
-          k * nRows,
-        )
-      }
+      const placement = { k, nIn, outOfSample, binned }
+      const deferred = deferLeafMargins(grower, tree, nodeValues, { ...placement, pass })
+      if (!deferred) addTreeMargins(tree, nodeValues, { ...placement, margin })
+      rowsInOrder = deferred && nIn === nRows
       if (evalData !== undefined) {
         addBinnedTreeMargins(
           evalData.binned.bins,
@@ -825,6 +837,8 @@ function boostRounds(
       break
     }
   }
+  // The last trees' values, so that the margins are complete (a warm start keeps them).
+  addPendingLeafValues(pass, K, nRows, 0, nRows)
   const nRounds = round
   const kept = evalData !== undefined && params.earlyStoppingRounds !== null ? bestIteration + 1 : nRounds
   let ensemble = builder.build()
@@ -845,28 +859,14 @@ function boostRounds(
     nRounds,
     bestIteration: evalData === undefined ? nRounds - 1 : Math.max(bestIteration, 0),
     validLoss,
-  }
-}
-
-function computeGradients(
-  p: Problem,
-  margin: Float64Array,
-  out: { n: number; grad: Float32Array; hess: Float32Array; expScratch: Float64Array },
-): void {
-  const { n, grad, hess } = out
-  switch (p.objective) {
-    case 'logistic':
-      logisticGradients(margin, p.label, p.weight, n, grad, hess)
-      return
-    case 'softmax':
-      softmaxGradients(margin, p.label, p.weight, n, p.nOutputs, grad, hess, out.expScratch)
-      return
-    case 'squared_error':
-      squaredErrorGradients(margin, p.label, p.weight, n, grad, hess)
-      return
-    case 'pseudo_huber':
-      pseudoHuberGradients(margin, p.label, p.weight, n, p.delta, grad, hess)
-      return
+    ...(options.keepWarmStart === true
+      ? {
+          warmStart: captureBoosting(
+            { ensemble, margin, evalMargin, random, roundGain, roundSplit, validLoss },
+            { rounds: nRounds, nRows, nOutputs: K, bestIteration, bestLoss },
+          ),
+        }
+      : {}),
   }
 }
 
@@ -964,6 +964,135 @@ function sampleFeatures(random: Random, k: number, n: number, out: Int32Array): 
   }
   out.subarray(0, k).sort()
   return k
+}
+
+/** The boosting passes' buffers, with the ones that grow with the trees. */
+interface PassState extends BoostPass {
+  leafValues: Float64Array
+  valueStride: number
+  /** Leaf ranges of the last tree, (start, end, node) triples. */
+  leaves: Int32Array
+}
+
+const PASS_OBJECTIVE: Record<Objective, BoostPass['objective']> = {
+  logistic: 'logistic',
+  softmax: 'softmax',
+  squared_error: 'squaredError',
+  pseudo_huber: 'pseudoHuber',
+}
+
+/** The pass's buffers for `problem` on `margin` (shared with the worker threads when `threaded`). */
+function boostPassBuffers(problem: Problem, margin: Float64Array, threaded: boolean): PassState {
+  const n = problem.label.length
+  const K = problem.nOutputs
+  // The threads need shared copies; one thread reads the problem's arrays.
+  const copy = (a: Float64Array): Float64Array => {
+    if (!threaded) return a
+    const out = sharedIf(true, Float64Array, a.length)
+    out.set(a)
+    return out
+  }
+  return {
+    objective: PASS_OBJECTIVE[problem.objective],
+    nOutputs: K,
+    delta: problem.delta,
+    margin,
+    label: copy(problem.label),
+    weight: copy(problem.weight),
+    leafOf: sharedIf(threaded, Uint16Array, K * n),
+    leafValues: sharedIf(threaded, Float64Array, K * 64),
+    valueStride: 64,
+    apply: sharedIf(threaded, Uint8Array, K),
+    gradHess: sharedIf(threaded, Float32Array, 2 * K * n),
+    leaves: sharedIf(threaded, Int32Array, 3 * 64),
+  }
+}
+
+/**
+ * Leaves the margins of output `k` to the next boosting pass: each training row's leaf into `pass.leafOf` (in-sample
+ * rows from the tree's leaf ranges, on the threads; out-of-sample rows by walking the tree) and the node values into
+ * `pass.leafValues`; a tree grown on all rows then gets its row list back in order. False, with nothing done, when
+ * the tree has too many nodes for 16-bit leaf indices.
+ */
+function deferLeafMargins(
+  grower: TreeGrower,
+  tree: GrownTree,
+  values: Float64Array,
+  at: {
+    readonly pass: PassState
+    readonly k: number
+    readonly nIn: number
+    readonly outOfSample: Uint32Array
+    readonly binned: BinnedData
+  },
+): boolean {
+  const { pass, k, nIn, binned } = at
+  const n = binned.nRows
+  if (tree.nNodes > 65_536) return false
+  if (tree.nNodes > pass.valueStride) {
+    const stride = Math.max(tree.nNodes, 2 * pass.valueStride)
+    const grown = sharedIf(isShared(pass.leafValues), Float64Array, pass.nOutputs * stride)
+    for (let c = 0; c < pass.nOutputs; c++) {
+      grown.set(pass.leafValues.subarray(c * pass.valueStride, (c + 1) * pass.valueStride), c * stride)
+    }
+    pass.leafValues = grown
+    pass.valueStride = stride
+  }
+  pass.leafValues.set(values.subarray(0, tree.nNodes), k * pass.valueStride)
+  let nLeaves = 0
+  for (let i = 0; i < tree.nNodes; i++) if (tree.feature[i] === -1) nLeaves++
+  if (pass.leaves.length < 3 * nLeaves) pass.leaves = sharedIf(isShared(pass.leafOf), Int32Array, 6 * nLeaves)
+  const leaves = pass.leaves
+  for (let i = 0, j = 0; i < tree.nNodes; i++) {
+    if (tree.feature[i] !== -1) continue
+    leaves[3 * j] = tree.start[i]!
+    leaves[3 * j + 1] = tree.end[i]!
+    leaves[3 * j + 2] = i
+    j++
+  }
+  grower.histograms.assignLeaves({ rows: tree.rows, n: nIn, leaves, nLeaves }, pass.leafOf, {
+    offset: k * n,
+    resetRows: nIn === n,
+  })
+  if (nIn < n) binnedTreeLeaves(binned.bins, n, at.outOfSample, n - nIn, tree, pass.leafOf, k * n)
+  pass.apply[k] = 1
+  return true
+}
+
+function isShared(a: ArrayBufferView): boolean {
+  return a.buffer instanceof SharedArrayBuffer
+}
+
+/** Adds the tree's values to the margins of output `k` now: its leaves' rows, and out-of-sample rows by walking it. */
+function addTreeMargins(
+  tree: GrownTree,
+  values: Float64Array,
+  at: {
+    readonly margin: Float64Array
+    readonly k: number
+    readonly nIn: number
+    readonly outOfSample: Uint32Array
+    readonly binned: BinnedData
+  },
+): void {
+  const { margin, k, nIn, binned } = at
+  const nRows = binned.nRows
+  addLeafMargins(tree, values, margin.subarray(k * nRows, (k + 1) * nRows))
+  if (nIn === nRows) return
+  addBinnedTreeMargins(
+    binned.bins,
+    nRows,
+    at.outOfSample,
+    nRows - nIn,
+    tree.feature,
+    tree.left,
+    tree.right,
+    tree.goesLeft,
+    values,
+    margin,
+    1,
+    k * nRows,
+  )
 }
 
 /** Adds each leaf's value to the margins (one output's block) of the rows it holds. */

@@ -80,6 +80,33 @@ describe('HistogramBuilder', () => {
     expectClose(root, expected)
   })
 
+  it('cuts a node into row ranges summed through partial histograms: the defining sums, for every selection', () => {
+    const { binned, grad, hess } = setup(9001, 5)
+    for (const withCounts of [false, true]) {
+      // 250 rows a range: 9,001 rows make the most ranges (32), 3,000 rows make 12, 200 rows one.
+      const builder = new HistogramBuilder(binned, { nGradients: 1, withCounts, histogramUnitRows: 250 })
+      expect([builder.rowUnits(9001), builder.rowUnits(3000), builder.rowUnits(200)]).toEqual([32, 12, 1])
+      builder.loadGradients({ grad, hess })
+      for (const keep of [() => true, (r: number) => r % 3 === 0, (r: number) => r % 20 === 1]) {
+        const rows = Uint32Array.from({ length: 9001 }, (_, i) => i).filter(keep)
+        for (const selection of [ALL, { features: Int32Array.from([1, 3]), nSelected: 2 }]) {
+          const h = builder.pool.acquire()
+          builder.build({ rows, start: 0, end: rows.length }, selection, h)
+          const expected = reference(binned, rows, grad, hess)
+          const off = binned.mapper.histogramOffsets
+          for (let f = 0; f < 4; f++) {
+            const selected = Array.from(selection.features.subarray(0, selection.nSelected)).includes(f)
+            for (let k = off[f]! * 3; k < off[f + 1]! * 3; k++) {
+              if (!selected || (!withCounts && k % 3 === 2)) expected[k] = 0
+            }
+          }
+          expectClose(h, expected)
+          builder.pool.release(h)
+        }
+      }
+    }
+  })
+
   it('derives the larger child by subtraction equal to building it directly (counts exact)', () => {
     const { binned, grad, hess, rng } = setup(4000, 2)
     const builder = new HistogramBuilder(binned, { nGradients: 1, withCounts: true })
@@ -90,7 +117,15 @@ describe('HistogramBuilder', () => {
     // Split on feature 3's bins with a random routing table, as a tree split does.
     const goesLeft = new Uint8Array(256)
     for (let b = 0; b < 256; b++) goesLeft[b] = rng.next() < 0.3 ? 1 : 0
-    const mid = partitionRows(rows, 0, 4000, binned.bins, 3 * 4000, goesLeft, 0, new Uint32Array(4000))
+    const mid = partitionRows(
+      rows,
+      0,
+      4000,
+      binned.bins.subarray(3 * 4000, 4 * 4000),
+      goesLeft,
+      0,
+      new Uint32Array(4000),
+    )
     expect(mid).toBeGreaterThan(0)
     expect(mid).toBeLessThan(4000)
     const small = builder.pool.acquire()
@@ -151,7 +186,7 @@ describe('partitionRows', () => {
     const goesLeft = new Uint8Array(256)
     goesLeft[1] = 1
     goesLeft[2] = 1
-    const mid = partitionRows(rows, 1, 7, bins, 0, goesLeft, 0, new Uint32Array(8))
+    const mid = partitionRows(rows, 1, 7, bins, goesLeft, 0, new Uint32Array(8))
     expect(mid).toBe(5)
     expect(Array.from(rows)).toEqual([0, 1, 3, 4, 6, 2, 5, 7])
   })

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it, vi } from 'vitest'
 import { Random } from '../../core/random.js'
 import { BinMapper, type BinnedData } from './binning.js'
-import { HistogramBuilder } from './histogram.js'
+import { HistogramBuilder, sharedIf } from './histogram.js'
 import { emptyTask, OP } from './histogram-tasks.js'
 import { partitionRows } from './kernels/histogram.js'
 import { HistogramWorkers, histogramWorkerStats, liveHistogramWorkers } from './parallel-histogram.js'
@@ -34,6 +34,9 @@ function setup(nRows: number, seed = 1) {
   return { binned, grad, hess, rng }
 }
 
+/** Feature `f`'s column of the binned rows. */
+const column = (binned: BinnedData, f: number) => binned.bins.subarray(f * binned.nRows, (f + 1) * binned.nRows)
+
 /** Every value equal, bit for bit (Object.is also tells −0 from 0). */
 function expectIdentical(actual: ArrayLike<number>, expected: ArrayLike<number>): void {
   expect(actual.length).toBe(expected.length)
@@ -44,13 +47,22 @@ function expectIdentical(actual: ArrayLike<number>, expected: ArrayLike<number>)
 
 const builders: HistogramBuilder[] = []
 
-/** A builder whose threads take every node, with its workers started and waited for. */
+/** Rows per histogram row range in these tests: nodes of a few thousand rows are cut into several. */
+const UNIT_ROWS = 1000
+
+/** A builder on one thread with the tests' row ranges. */
+function oneThread(binned: BinnedData, options: { nGradients: number; withCounts: boolean }) {
+  return new HistogramBuilder(binned, { ...options, histogramUnitRows: UNIT_ROWS })
+}
+
+/** A builder whose workers take every node and run every unit, with its workers started and waited for. */
 function threaded(binned: BinnedData, options: { nGradients: number; withCounts: boolean; nThreads: number }) {
   const b = new HistogramBuilder(binned, {
     ...options,
     parallelMinWork: 0,
     parallelMinPartitionRows: 0,
-    parallelTakeBack: false,
+    parallelWorkersOnly: true,
+    histogramUnitRows: UNIT_ROWS,
   })
   builders.push(b)
   expect(b.workers?.waitReady(60_000)).toBe(options.nThreads - 1)
@@ -68,8 +80,8 @@ const shared = (values: ArrayLike<number>) => {
 }
 
 describe('HistogramBuilder with worker threads', () => {
-  it('builds histograms bit-identical to one thread on every path (rows, all rows, counts, subsets, two and three threads)', () => {
-    const tasksBefore = histogramWorkerStats.tasks
+  it('builds histograms bit-identical to one thread on every path (row ranges, counts, subsets, two and three threads)', () => {
+    const unitsBefore = histogramWorkerStats.units
     // An odd and an even row count: the two-accumulator paths treat a last unpaired row apart.
     for (const n of [9001, 8000]) {
       const { binned, grad, hess } = setup(n)
@@ -84,7 +96,7 @@ describe('HistogramBuilder with worker threads', () => {
         { rows: shared(ids), start: 0, end: n, allRows: true },
       ]
       for (const withCounts of [false, true]) {
-        const one = new HistogramBuilder(binned, { nGradients: 1, withCounts })
+        const one = oneThread(binned, { nGradients: 1, withCounts })
         const many = [2, 3].map((nThreads) => threaded(binned, { nGradients: 1, withCounts, nThreads }))
         for (const b of [one, ...many]) b.loadGradients({ grad: single, hess })
         for (const selection of [
@@ -109,24 +121,25 @@ describe('HistogramBuilder with worker threads', () => {
         }
       }
     }
-    expect(histogramWorkerStats.tasks).toBeGreaterThan(tasksBefore)
+    expect(histogramWorkerStats.units).toBeGreaterThan(unitsBefore)
   })
 
   it('builds multi-gradient histograms bit-identical to one thread, from unshared gradient arrays too', () => {
     const n = 5000
     const { binned, grad, hess } = setup(n, 2)
     const rows = shared(Array.from({ length: n }, (_, i) => i).filter((r) => r % 4 !== 0))
-    const one = new HistogramBuilder(binned, { nGradients: 3, withCounts: true })
+    const one = oneThread(binned, { nGradients: 3, withCounts: true })
     const two = threaded(binned, { nGradients: 3, withCounts: true, nThreads: 2 })
     for (const b of [one, two]) b.loadGradients({ grad, hess })
     const selection = { features: Int32Array.from([0, 2, 4, 5]), nSelected: 4 }
     const expected = one.pool.acquire()
     const actual = two.pool.acquire()
-    const tasksBefore = histogramWorkerStats.tasks
+    const unitsBefore = histogramWorkerStats.units
     one.build({ rows, start: 3, end: rows.length }, selection, expected)
     two.build({ rows, start: 3, end: rows.length }, selection, actual)
     expectIdentical(actual, expected)
-    expect(histogramWorkerStats.tasks).toBe(tasksBefore + 1)
+    // Three row ranges of 1,250 rows, each a unit the worker ran.
+    expect(histogramWorkerStats.units).toBe(unitsBefore + 3)
   })
 
   it('partitions rows exactly as one thread does (stable, left rows first)', () => {
@@ -143,7 +156,7 @@ describe('HistogramBuilder with worker threads', () => {
       [3, 5, 9],
     ] as const) {
       const expected = Uint32Array.from(base)
-      const mid = partitionRows(expected, start, end, binned.bins, feature * n, goesLeft, 256, new Uint32Array(n))
+      const mid = partitionRows(expected, start, end, column(binned, feature), goesLeft, 256, new Uint32Array(n))
       for (const b of [two, three]) {
         const rows = shared(base)
         const scratch = new Uint32Array(new SharedArrayBuffer(4 * n))
@@ -153,7 +166,7 @@ describe('HistogramBuilder with worker threads', () => {
     }
   })
 
-  it('runs each share exactly once when the calling thread takes back shares its worker has not started', () => {
+  it('runs each unit exactly once when the calling thread takes back jobs its workers have not joined', () => {
     const n = 4000
     const { binned, rng } = setup(n, 7)
     const b = new HistogramBuilder(binned, {
@@ -175,26 +188,62 @@ describe('HistogramBuilder with worker threads', () => {
       // partition its rows twice and scramble them.
       const base = Array.from({ length: n }, (_, r) => r).filter(() => rng.next() < 0.05)
       const expected = Uint32Array.from(base)
-      const mid = partitionRows(expected, 0, base.length, binned.bins, 0, goesLeft, 0, new Uint32Array(n))
+      const mid = partitionRows(expected, 0, base.length, column(binned, 0), goesLeft, 0, new Uint32Array(n))
       const rows = shared(base)
       expect(b.partition({ rows, start: 0, end: base.length, scratch }, 0, { goesLeft, offset: 0 })).toBe(mid)
       expectIdentical(rows, expected)
     }
-    // Every posted share (two workers, two steps per partition) was either run by its worker or taken back.
+    // Every posted job (two workers, two steps per partition) was either joined by its worker or taken back.
     expect(histogramWorkerStats.tasks + histogramWorkerStats.takenBack - before).toBe(2 * 2 * rounds)
   })
 
-  it('reports a task that throws in a worker as an error on the calling thread', () => {
+  it('reports a unit that throws in a worker as an error on the calling thread', () => {
     const { binned } = setup(100, 4)
     const b = threaded(binned, { nGradients: 1, withCounts: false, nThreads: 2 })
     const workers = b.workers!
-    const task = { ...emptyTask(), op: 99, features: new Int32Array(new SharedArrayBuffer(4)) }
-    task.hist = b.pool.acquire()
-    task.gradHess = new Float32Array(new SharedArrayBuffer(8))
-    task.rows = shared([0])
-    expect(workers.post(0, task)).toBe(true)
-    expect(() => workers.wait(0)).toThrow(/histogram worker 0 failed: .*unknown op 99/)
-    expect(OP.rows).toBe(1)
+    const task = { ...emptyTask(), op: OP.boost, objective: 99, nUnits: 1 }
+    task.margin = sharedIf(true, Float64Array, 100)
+    task.label = sharedIf(true, Float64Array, 100)
+    task.gradHess = sharedIf(true, Float32Array, 200)
+    expect(workers.post(task)).toBe(1)
+    expect(() => workers.finish(false)).toThrow(/histogram worker 0 failed: .*unknown objective 99/)
+  })
+
+  it('runs boosting passes and leaf assignments bit-identical to one thread', () => {
+    const n = 5000
+    const { binned, rng } = setup(n, 8)
+    const one = oneThread(binned, { nGradients: 1, withCounts: false })
+    const two = threaded(binned, { nGradients: 1, withCounts: false, nThreads: 2 })
+    const K = 3
+    const make = () => ({
+      margin: sharedIf(true, Float64Array, K * n).map(() => (rng.next() - 0.5) * 8),
+      leafOf: sharedIf(true, Uint16Array, K * n),
+      gradHess: sharedIf(true, Float32Array, 2 * K * n),
+    })
+    const label = sharedIf(true, Float64Array, n).map(() => rng.nextInt(K))
+    const weight = sharedIf(true, Float64Array, n).map(() => rng.next())
+    const leafValues = sharedIf(true, Float64Array, K * 8).map(() => rng.next() - 0.5)
+    const apply = sharedIf(true, Uint8Array, K).fill(1)
+    apply[1] = 0
+    // A tree's row order and its leaves: positions [0, 1700) in node 3, [1700, 5000) in node 6.
+    const rows = shared(Array.from({ length: n }, (_, i) => (i * 7919) % n))
+    const leaves = sharedIf(true, Int32Array, 6)
+    leaves.set([1700, 5000, 6, 0, 1700, 3])
+    const [a, b] = [make(), make()]
+    b.margin.set(a.margin)
+    for (const [builder, s] of [
+      [one, a],
+      [two, b],
+    ] as const) {
+      builder.assignLeaves({ rows, n, leaves, nLeaves: 2 }, s.leafOf, { offset: 2 * n, resetRows: false })
+      const pass = { nOutputs: K, delta: 1, label, weight, leafValues, valueStride: 8, apply, ...s }
+      builder.boostPass({ ...pass, objective: 'softmax' })
+    }
+    expect(a.leafOf[2 * n + rows[0]!]).toBe(3)
+    expect(a.leafOf[2 * n + rows[n - 1]!]).toBe(6)
+    expectIdentical(b.leafOf, a.leafOf)
+    expectIdentical(b.margin, a.margin)
+    expectIdentical(b.gradHess, a.gradHess)
   })
 
   it('stops its threads on close: none stays alive', async () => {
@@ -214,6 +263,7 @@ describe('HistogramBuilder with worker threads', () => {
   it('starts no thread while every node is below the threshold', () => {
     const { binned, grad, hess } = setup(2000, 6)
     const b = new HistogramBuilder(binned, { nGradients: 1, withCounts: false, nThreads: 2 })
+    builders.push(b)
     b.loadGradients({ grad: grad.subarray(0, 2000), hess })
     const rows = shared(Array.from({ length: 2000 }, (_, i) => i))
     b.build(

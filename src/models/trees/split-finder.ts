@@ -186,8 +186,9 @@ export class SplitFinder {
     const parentScore = leafScore(totals.grad, totals.hess, this.#settings.lambda)
     for (let s = 0; s < nSelected; s++) {
       const f = features[s]!
-      if (this.#mapper.features[f]!.kind === 'numeric') this.#numeric(hist, f, totals, parentScore, best)
-      else this.#categorical(hist, f, totals, parentScore, best)
+      if (this.#mapper.features[f]!.kind !== 'numeric') this.#categorical(hist, f, totals, parentScore, best)
+      else if (this.#nGradients === 1) this.#numericSingle(hist, f, totals, parentScore, best)
+      else this.#numeric(hist, f, totals, parentScore, best)
     }
   }
 
@@ -258,6 +259,86 @@ export class SplitFinder {
         if (gain > best.gain) this.#record(best, f, false, j, true, trial, totals, gain)
       }
     }
+  }
+
+  /**
+   * {@link #numeric} for one gradient on plain numbers (the same additions in the same order, so the same split):
+   * the bin loop runs for every feature of every node, and the per-bin method calls on `NodeStats` cost more than
+   * the arithmetic (≈ 10% of a 5-class fit).
+   */
+  #numericSingle(hist: Float64Array, f: number, totals: NodeStats, parentScore: number, best: SplitCandidate): void {
+    const fb = this.#mapper.features[f]!
+    const first = this.#mapper.histogramOffsets[f]!
+    const { lambda, gamma, minChildWeight, minSamplesLeaf } = this.#settings
+    const withCounts = this.#withCounts
+    const mk = 3 * (first + fb.missingBin)
+    const mg = hist[mk]!
+    const mh = hist[mk + 1]!
+    const mc = hist[mk + 2]!
+    const hasMissing = withCounts ? mc > 0 : mh > 0
+    const tg = totals.grad[0]!
+    const th = totals.hess
+    const tc = totals.count
+    /** The gain of `(lg, lh, lc)` going left, as `#gain`. */
+    const gainOf = (lg: number, lh: number, lc: number): number => {
+      const rh = th - lh
+      if (lh < minChildWeight || rh < minChildWeight) return Number.NEGATIVE_INFINITY
+      if (withCounts) {
+        const rc = tc - lc
+        if (lc < minSamplesLeaf || rc < minSamplesLeaf || lc === 0 || rc === 0) return Number.NEGATIVE_INFINITY
+      }
+      const rg = tg - lg
+      return 0.5 * ((lg * lg) / (lh + lambda) + (rg * rg) / (rh + lambda) - parentScore) - gamma
+    }
+    let g = 0
+    let h = 0
+    let c = 0
+    const nBins = fb.nBins
+    for (let j = 0, k = 3 * first; j < nBins; j++, k += 3) {
+      g += hist[k]!
+      h += hist[k + 1]!
+      c += hist[k + 2]!
+      if (!(withCounts ? c > 0 : h > 0)) continue
+      const last = j === nBins - 1
+      if (!last || hasMissing) {
+        const gain = gainOf(g, h, c)
+        if (gain > best.gain) {
+          // Without missing values here the default direction is a guess: the child with more hessian.
+          this.#recordSingle(best, f, j, hasMissing ? false : h >= th - h, g, h, c, totals, gain)
+        }
+      }
+      if (hasMissing && !last) {
+        const lg = g + mg
+        const lh = h + mh
+        const lc = c + mc
+        const gain = gainOf(lg, lh, lc)
+        if (gain > best.gain) this.#recordSingle(best, f, j, true, lg, lh, lc, totals, gain)
+      }
+    }
+  }
+
+  #recordSingle(
+    best: SplitCandidate,
+    f: number,
+    bin: number,
+    defaultLeft: boolean,
+    lg: number,
+    lh: number,
+    lc: number,
+    totals: NodeStats,
+    gain: number,
+  ): void {
+    best.gain = gain
+    best.feature = f
+    best.categorical = false
+    best.bin = bin
+    best.defaultLeft = defaultLeft
+    best.left.grad[0] = lg
+    best.left.hess = lh
+    best.left.count = lc
+    best.right.grad[0] = totals.grad[0]! - lg
+    best.right.hess = totals.hess - lh
+    best.right.count = totals.count - lc
   }
 
   #categorical(hist: Float64Array, f: number, totals: NodeStats, parentScore: number, best: SplitCandidate): void {

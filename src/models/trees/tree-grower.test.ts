@@ -109,7 +109,7 @@ describe('TreeGrower', () => {
     expect(grower.histogramsAllocated).toBeLessThanOrEqual(17)
   })
 
-  it('grows the same trees on 1, 2 and 3 threads with every node threaded (one and three gradients, all policies)', () => {
+  it('grows the same trees on 1, 2 and 3 threads with every node threaded (one and three gradients, all policies, nodes cut into row ranges)', () => {
     const rng = new Random(2)
     // Every other row (10,001 of them): big nodes take the two-accumulator path.
     const n = 20_001
@@ -130,7 +130,13 @@ describe('TreeGrower', () => {
           ...BASE,
           ...settings,
           nThreads,
-          parallel: { parallelMinWork: 0, parallelMinPartitionRows: 0, parallelTakeBack: false },
+          // Small row ranges (several per node), every node threaded, and every unit run by the workers.
+          parallel: {
+            parallelMinWork: 0,
+            parallelMinPartitionRows: 0,
+            parallelWorkersOnly: true,
+            histogramUnitRows: 700,
+          },
         })
         try {
           if (nThreads > 1) expect(grower.histograms.workers?.waitReady(60_000)).toBe(nThreads - 1)

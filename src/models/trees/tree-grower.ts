@@ -45,14 +45,24 @@ export interface GrowerSettings extends SplitSettings {
    */
   readonly nThreads?: number
   /** Thresholds of the threaded paths (tests and benches; defaults in histogram.ts). */
-  readonly parallel?: Pick<HistogramBuilderOptions, 'parallelMinWork' | 'parallelMinPartitionRows' | 'parallelTakeBack'>
+  readonly parallel?: Pick<
+    HistogramBuilderOptions,
+    'parallelMinWork' | 'parallelMinPartitionRows' | 'parallelWorkersOnly' | 'histogramUnitRows'
+  >
 }
 
+/**
+ * The gradients of one tree, in one of two forms: `grad` with `nGradients` columns of `nRows` (gradient `c` of row `r`
+ * at `grad[c * nRows + r]`) and `hess` with one value per row; or, single-gradient trees only, `gradHess`
+ * interleaved per row from `gradOffset` (`gradHess[gradOffset + 2r]` the gradient of row `r`, `+ 1` its hessian),
+ * which the histograms read in place (with threads, when it is a whole `SharedArrayBuffer` view).
+ */
+export type TreeGradients =
+  | { readonly grad: Float32Array; readonly hess: Float32Array; readonly gradHess?: undefined }
+  | { readonly gradHess: Float32Array; readonly gradOffset: number; readonly grad?: undefined }
+
 /** Inputs of one tree. */
-export interface GrowInput {
-  /** Gradients, `nGradients` columns of `nRows` (gradient `c` of row `r` at `grad[c * nRows + r]`). */
-  readonly grad: Float32Array
-  readonly hess: Float32Array
+export type GrowInput = TreeGradients & {
   /** The rows to grow on in `rows[0, nRows)`; the grower reorders them (leaf ranges index this array). */
   readonly rows: Uint32Array
   readonly nRows: number
@@ -171,7 +181,10 @@ export class TreeGrower {
     const open = new OpenQueue(st.growPolicy)
     const hist: (Float64Array | undefined)[] = []
     const cand: (SplitCandidate | undefined)[] = []
-    const gradients = { grad: input.grad, hess: input.hess }
+    const gradients =
+      input.gradHess === undefined
+        ? { grad: input.grad, hess: input.hess }
+        : { gradHess: input.gradHess, offset: input.gradOffset }
     const treeSelection = { features: input.features, nSelected: input.nFeatures }
     const binned = this.binned
 
@@ -224,6 +237,15 @@ export class TreeGrower {
       const l = tree.add(start, mid, depth, c.left)
       const r = tree.add(mid, end, depth, c.right)
       tree.setSplit(node, c, l, r)
+      hist[node] = undefined
+      cand[node] = undefined
+      leaves++
+      if (st.maxLeaves !== null && leaves >= st.maxLeaves) {
+        // The last split: its children are never split, so neither their histograms nor their splits are needed.
+        pool.release(parentHist)
+        this.#candidates.push(c)
+        break
+      }
       const smaller = mid - start <= end - mid ? l : r
       const larger = smaller === l ? r : l
       const small = pool.acquire()
@@ -231,9 +253,6 @@ export class TreeGrower {
       histograms.subtract(parentHist, small)
       hist[smaller] = small
       hist[larger] = parentHist
-      hist[node] = undefined
-      cand[node] = undefined
-      leaves++
       evaluate(l, c.left)
       evaluate(r, c.right)
       // Recycled only now: the children's evaluations read c.left and c.right.
