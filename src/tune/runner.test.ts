@@ -60,7 +60,7 @@ async function run(strategy: Strategy, extra: Partial<SearchSettings> = {}, even
 describe('runStudy', () => {
   it.each(['random', 'tpe'] as const)('%s: runs nTrials trials at the full budget, each once', async (strategy) => {
     const { summary, trials } = await run(strategy, { nTrials: 12 })
-    expect(summary).toEqual({ ran: 12, failed: 0, requeued: 0 })
+    expect(summary).toMatchObject({ ran: 12, failed: 0, requeued: 0, continued: 0 })
     expect(trials.map((t) => t.state)).toEqual(new Array(12).fill('complete'))
     for (const t of trials) {
       expect(t.rungs).toEqual([{ rung: 0, resource: 27, value: syntheticValue(t.params, 27), seconds: 0 }])
@@ -74,8 +74,9 @@ describe('runStudy', () => {
 
   it('halving: runs scikit-learn’s rungs and continues each survivor from its previous rung', async () => {
     const events: StudyEvent[] = []
-    const { trials } = await run('halving', { nTrials: 9, factor: 3, minResources: 3 }, events)
+    const { trials, summary } = await run('halving', { nTrials: 9, factor: 3, minResources: 3 }, events)
     expect(trials.length).toBe(9)
+    expect(summary).toMatchObject({ continued: 3 + 1, warmStartsDropped: 0 })
     expect(trials.filter((t) => t.state === 'complete').length).toBe(1)
     expect(trials.filter((t) => t.state === 'pruned').length).toBe(8)
     const finishes = events.filter((e) => e.kind === 'finish')
@@ -120,7 +121,7 @@ describe('runStudy', () => {
       scheduler,
       executor: inlineExecutor(createObjective({ failX: 0.5 })),
     })
-    expect(summary).toEqual({ ran: 2, failed: 1, requeued: 0 })
+    expect(summary).toMatchObject({ ran: 2, failed: 1, requeued: 0, continued: 0 })
     const failed = (await store.readStudy('f'))!.trials.find((t) => t.state === 'failed')!
     expect(failed.params['x']).toBe(0.5)
     expect(failed.error).toBe('synthetic failure')

@@ -7,6 +7,11 @@
  *
  * Trials held by a dead worker are found at claim time: a lease that ran out (the worker stopped renewing it), or
  * a worker on this host whose process no longer exists (a SIGKILLed run, seen at once rather than after the lease).
+ *
+ * What a paused trial's rung left for its next rung (the objective's warm start: models, boosting margins) is held
+ * here, in memory, until the trial is promoted, pruned or completed, within a byte budget: a warm start that would
+ * exceed it is dropped, and that trial's next rung trains from scratch (same result for the learners whose
+ * continuation is exact, only slower).
  * @module
  */
 import { randomBytes } from 'node:crypto'
@@ -50,6 +55,8 @@ export interface RunStudyOptions {
   readonly leaseMs?: number
   /** Pause before claiming again when the scheduler waits for other processes' trials (default 250 ms). */
   readonly pollMs?: number
+  /** Bytes of typed arrays the paused trials' warm starts may hold at once (default {@link WARM_START_BYTES}). */
+  readonly warmStartBytes?: number
   readonly onEvent?: (event: StudyEvent) => void
 }
 
@@ -60,6 +67,26 @@ export interface RunSummary {
   readonly failed: number
   /** Trials of dead workers this runner put back in the queue. */
   readonly requeued: number
+  /** Rungs that continued from their trial's previous rung. */
+  readonly continued: number
+  /** Warm starts dropped because they did not fit in the budget. */
+  readonly warmStartsDropped: number
+  /** Most bytes the warm starts held at once. */
+  readonly warmStartPeakBytes: number
+}
+
+/** Default budget of the warm starts held between rungs: 1 GiB. */
+export const WARM_START_BYTES = 2 ** 30
+
+/** Bytes of the typed arrays and array buffers reachable from `value` (what holding it keeps alive). */
+export function heldBytes(value: unknown, seen: Set<unknown> = new Set()): number {
+  if (typeof value !== 'object' || value === null || seen.has(value)) return 0
+  seen.add(value)
+  if (ArrayBuffer.isView(value)) return value.byteLength
+  if (value instanceof ArrayBuffer) return value.byteLength
+  let total = 0
+  for (const v of Array.isArray(value) ? value : Object.values(value)) total += heldBytes(v, seen)
+  return total
 }
 
 /** A worker id that says where the worker runs: `host:pid:random`. */
@@ -122,7 +149,16 @@ export async function runStudy(options: RunStudyOptions): Promise<RunSummary> {
   const emit = options.onEvent ?? (() => {})
   const inflight = new Map<number, Promise<void>>()
   // The state a trial's last rung left, for its next rung to continue from (kept in this process only).
-  const warm = new Map<number, unknown>()
+  const warm = new Map<number, { readonly state: unknown; readonly bytes: number }>()
+  const budget = options.warmStartBytes ?? WARM_START_BYTES
+  let held = 0
+  let peak = 0
+  let dropped = 0
+  let continued = 0
+  const release = (number: number) => {
+    held -= warm.get(number)?.bytes ?? 0
+    warm.delete(number)
+  }
   let ran = 0
   let failed = 0
   let requeued = 0
@@ -131,7 +167,7 @@ export async function runStudy(options: RunStudyOptions): Promise<RunSummary> {
     const stale = staleTrials(trials, Date.now(), owner)
     for (const s of stale) {
       requeued++
-      warm.delete(s.number)
+      release(s.number)
       emit({ kind: 'requeue', number: s.number, owner: trials.find((t) => t.number === s.number)?.owner ?? '' })
     }
     const current = withTransitions(trials, stale)
@@ -145,7 +181,7 @@ export async function runStudy(options: RunStudyOptions): Promise<RunSummary> {
     })
     for (const t of decision.transitions) {
       if (t.state !== 'pruned' && t.state !== 'complete') continue
-      warm.delete(t.number)
+      release(t.number)
       if (t.state === 'pruned') emit({ kind: 'prune', number: t.number })
     }
     return stale.length === 0 ? decision : { ...decision, transitions: [...stale, ...decision.transitions] }
@@ -158,9 +194,10 @@ export async function runStudy(options: RunStudyOptions): Promise<RunSummary> {
       params: trial.params,
       rung: trial.rung,
       resource: trial.resource,
-      ...(warm.has(trial.number) ? { warmStart: warm.get(trial.number) } : {}),
+      ...(warm.has(trial.number) ? { warmStart: warm.get(trial.number)!.state } : {}),
     }
-    warm.delete(trial.number)
+    if (warm.has(trial.number)) continued++
+    release(trial.number)
     emit({ kind: 'start', number: trial.number, rung: trial.rung, resource: trial.resource })
     const started = performance.now()
     let result: TrialJobResult
@@ -199,7 +236,14 @@ export async function runStudy(options: RunStudyOptions): Promise<RunSummary> {
       return
     }
     ran++
-    if (!final && result.warmStart !== undefined) warm.set(trial.number, result.warmStart)
+    if (!final && result.warmStart !== undefined) {
+      const bytes = heldBytes(result.warmStart)
+      if (held + bytes <= budget) {
+        warm.set(trial.number, { state: result.warmStart, bytes })
+        held += bytes
+        peak = Math.max(peak, held)
+      } else dropped++
+    }
     emit({
       kind: 'finish',
       number: trial.number,
@@ -245,5 +289,5 @@ export async function runStudy(options: RunStudyOptions): Promise<RunSummary> {
     clearInterval(heartbeat)
     await Promise.allSettled(inflight.values())
   }
-  return { ran, failed, requeued }
+  return { ran, failed, requeued, continued, warmStartsDropped: dropped, warmStartPeakBytes: peak }
 }

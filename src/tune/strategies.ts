@@ -11,7 +11,7 @@ import { randomSampler } from './samplers/random.js'
 import type { Sampler } from './samplers/sampler.js'
 import { tpeSampler } from './samplers/tpe.js'
 import { ashaRungs, ashaScheduler } from './schedulers/asha.js'
-import { type HalvingContext, halvingPlan, halvingScheduler } from './schedulers/halving.js'
+import { type HalvingContext, type HalvingPlan, halvingPlan, halvingScheduler } from './schedulers/halving.js'
 import { hyperbandBrackets, hyperbandScheduler } from './schedulers/hyperband.js'
 import { type Scheduler, sequentialScheduler } from './schedulers/scheduler.js'
 import type { SearchSpace } from './space.js'
@@ -39,7 +39,13 @@ export interface SearchSettings {
   readonly gridPoints?: number
   /** Budget multiplier between rungs (default 3). */
   readonly factor?: number
-  /** Budget of the first rung: a number, 'smallest' or 'exhaust' (halving only; default 'exhaust' for halving, 'smallest' otherwise). */
+  /**
+   * Budget of the first rung: a number, 'smallest' or 'exhaust' ('exhaust' for halving only). Halving's default
+   * exhausts whichever of candidates and budget is not given: without `nTrials`, 'smallest' with as many candidates
+   * as it allows (`HalvingRandomSearchCV`'s defaults); with `nTrials` or a grid, 'exhaust', so that the last rung
+   * trains on about the full budget (`HalvingGridSearchCV`'s default; `HalvingRandomSearchCV` would keep 'smallest'
+   * and stop its last rung at `smallest × factor^k`). 'smallest' for Hyperband and ASHA.
+   */
   readonly minResources?: number | 'smallest' | 'exhaust'
   /** The full budget: all rows, the epochs or the boosting rounds of a complete trial. */
   readonly maxResources: number
@@ -54,6 +60,8 @@ export interface Search {
   readonly scheduler: Scheduler
   /** The total budget the search expects to spend (Σ rung budgets), for progress and ETA; an estimate for ASHA. */
   readonly plannedWork: number
+  /** Halving's rungs and candidates (scikit-learn's `n_resources_`, `n_candidates_`). */
+  readonly plan?: HalvingPlan
 }
 
 /** The smallest budget scikit-learn's halving would start from ('smallest'). */
@@ -114,7 +122,7 @@ export function buildSearch(space: SearchSpace, settings: SearchSettings): Searc
         {
           ...(nTrials === undefined ? {} : { nCandidates: nTrials }),
           ...(settings.factor === undefined ? {} : { factor: settings.factor }),
-          ...(settings.minResources === undefined ? {} : { minResources: settings.minResources }),
+          minResources: settings.minResources ?? (name === 'grid' || nTrials !== undefined ? 'exhaust' : 'smallest'),
           maxResources: settings.maxResources,
           ...(settings.aggressiveElimination === undefined
             ? {}
@@ -123,7 +131,7 @@ export function buildSearch(space: SearchSpace, settings: SearchSettings): Searc
         { ...settings.context, ...(name === 'grid' ? { gridSize: gridSize(space, points) } : {}) },
       )
       const plannedWork = plan.nCandidates.reduce((w, n, i) => w + n * plan.nResources[i]!, 0)
-      return { sampler: sampler(name), scheduler: halvingScheduler(plan), plannedWork }
+      return { sampler: sampler(name), scheduler: halvingScheduler(plan), plannedWork, plan }
     }
     case 'hyperband': {
       const hyperband = {

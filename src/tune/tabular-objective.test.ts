@@ -1,11 +1,17 @@
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { DenseMatrix } from '../core/matrix.js'
+import { Random } from '../core/random.js'
+import { ClassificationMetrics } from '../metrics/evaluate.js'
+import { DatasetSketch } from '../models/trees/binning.js'
+import { GbdtClassifier } from '../models/trees/gbdt.js'
 import { writeSyntheticFlights } from '../testing/synthetic-flights.js'
 import { createTempHome, type TempHome } from '../testing/temp-home.js'
+import { mixSeed } from '../train/shuffle.js'
 import { makeFolds } from './cross-validation.js'
 import { loadTuningData, type TuningData } from './dataset.js'
 import type { TrialJob } from './executor.js'
-import { createObjective, type ObjectiveSettings } from './tabular-objective.js'
+import { createObjective, gatherFeatures, type ObjectiveSettings } from './tabular-objective.js'
 
 let tmp: TempHome
 let data: string
@@ -127,14 +133,67 @@ describe('tabular objective', () => {
     expect(Math.abs(grown.value - small.value)).toBeGreaterThan(1e-6)
   })
 
-  it('trains GBDT over boosting rounds (refit at each rung: no continuation to hand on)', async () => {
+  it('continues GBDT survivors over boosting rounds: the same scores as one fit to the larger budget', async () => {
     const loaded = await loadTuningData({ data, target: 'delay > 15', model: 'gbdt' })
     const objective = objectiveOf(loaded, { resource: 'rounds', maxResource: 40 })
-    const few = await objective.evaluate(job({ learningRate: 0.1, maxLeaves: 15 }, 2))
-    const more = await objective.evaluate(job({ learningRate: 0.1, maxLeaves: 15 }, 40, few.warmStart))
-    expect(few.warmStart).toBeUndefined()
-    expect(more.value).toBeGreaterThan(few.value)
-    expect(more.value).toBeGreaterThan(0.65)
+    const params = { learningRate: 0.1, maxLeaves: 15, subsample: 0.8 }
+    const few = await objective.evaluate(job(params, 5))
+    const continued = await objective.evaluate(job(params, 40, few.warmStart))
+    const direct = await objective.evaluate(job(params, 40))
+    expect(few.details!['rounds']).toBe(3 * 5)
+    // Only the 35 missing rounds of each fold were boosted, and the folds' models are the one-fit models.
+    expect(continued.details!['rounds']).toBe(3 * 35)
+    expect(direct.details!['rounds']).toBe(3 * 40)
+    expect(continued.value).toBe(direct.value)
+    expect(continued.details).toMatchObject({ fold0: direct.details!['fold0'], fold2: direct.details!['fold2'] })
+    const margins = (r: typeof continued) =>
+      (r.warmStart as { boosting: { margin: Float64Array; evalMargin: Float64Array }[] }).boosting
+    expect(margins(continued).map((b) => b.evalMargin)).toEqual(margins(direct).map((b) => b.evalMargin))
+    expect(margins(continued).map((b) => b.margin)).toEqual(margins(direct).map((b) => b.margin))
+    expect(continued.value).toBeGreaterThan(few.value)
+    expect(continued.value).toBeGreaterThan(0.65)
+  })
+
+  it('scores tree models from binned validation rows as predict would (GBDT over rows; a random forest)', async () => {
+    const loaded = await loadTuningData({ data, target: 'delay > 15', model: 'gbdt' })
+    const params = { learningRate: 0.2, maxLeaves: 8, nEstimators: 15 }
+    const rows = await objectiveOf(loaded, { resource: 'rows', maxResource: 3000 }).evaluate(job(params, 1500))
+    // GBDT over rows is refit at every rung: it hands on nothing.
+    expect(rows.warmStart).toBeUndefined()
+    // The same fold models scored through predictProba on float rows.
+    const folds = makeFolds({ kind: 'stratified', nSplits: 3 }, { n: loaded.X.rows, y: loaded.y })
+    const X = loaded.X as DenseMatrix
+    const sketch = new DatasetSketch(X.cols, { maxBins: 255, categoricalFeatures: loaded.categoricalFeatures, seed: 0 })
+    sketch.partialFit(X)
+    const all = sketch.toBinMapper().transform(X)
+    for (const [f, fold] of folds.entries()) {
+      const order = Uint32Array.from(fold.train)
+      new Random(mixSeed(0, 0x726f7773, f)).shuffle(order)
+      const picked = order.subarray(0, Math.floor((order.length * 1500) / 3000))
+      const binned = all.mapper.allocate(picked.length)
+      for (let c = 0; c < X.cols; c++)
+        for (let r = 0; r < picked.length; r++)
+          binned.bins[c * picked.length + r] = all.bins[c * all.nRows + picked[r]!]!
+      const model = new GbdtClassifier({ seed: 0, ...params })
+      model.fitBinned(
+        binned,
+        Float64Array.from(picked, (r) => loaded.y[r]!),
+        { classes: [0, 1] },
+      )
+      const metrics = new ClassificationMetrics({ classes: [0, 1] })
+      metrics.update(
+        Float64Array.from(fold.test, (r) => loaded.y[r]!),
+        model.predictProba(gatherFeatures(loaded.X, fold.test) as DenseMatrix),
+      )
+      expect(rows.details![`fold${f}`]).toBeCloseTo(metrics.value().auc, 12)
+    }
+
+    const forest = await loadTuningData({ data, target: 'delay > 15', model: 'random-forest' })
+    const rf = await objectiveOf(forest, { resource: 'rounds', maxResource: 10 }).evaluate(
+      job({ maxFeatures: 'sqrt' }, 10),
+    )
+    expect(rf.value).toBeGreaterThan(0.6)
+    expect(rf.warmStart).toBeUndefined()
   })
 
   it('scores regressors by R², or by the metric asked for', async () => {

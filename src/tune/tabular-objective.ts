@@ -12,19 +12,26 @@
  * Survivors continue rather than restart, where the learner allows: an incremental model (`partialFit`) at its
  * next rung keeps learning from the state its previous rung reached — the next epochs, or the next rows of the same
  * order (one pass over its rows) — which gives the model a single run to the larger budget gives: bit for bit for
- * epochs; for rows up to rounding, as the rows reach `partialFit` in differently cut batches. Tree
- * models have no way to add rounds or rows to a fitted ensemble (`gbdt.ts` fits from scratch), so they are refit at
- * each rung. Module of a worker thread too: `createObjective` builds it from a structured-cloneable payload.
+ * epochs; for rows up to rounding, as the rows reach `partialFit` in differently cut batches. A GBDT over boosting
+ * rounds keeps each fold's boosting state (gbdt-warm-start.ts) and grows only the next rung's extra rounds on the
+ * same binned rows: bit for bit the model of one fit to the larger budget. A GBDT over rows, and random forests,
+ * are refit at each rung: trees grown on fewer rows cannot be extended to more rows into the model a fit on those
+ * rows would give. Tree models score their validation fold from binned rows (`tree-folds.ts`).
+ * Module of a worker thread too: `createObjective` builds it from a structured-cloneable payload.
  * @module
  */
-import { ScalemlError } from '../core/errors.js'
 import { type DenseMatrix, type SparseRows, sparseRows } from '../core/matrix.js'
 import { Random } from '../core/random.js'
-import { ClassificationMetrics, RegressionMetrics } from '../metrics/evaluate.js'
+import {
+  ClassificationMetrics,
+  type ClassificationReport,
+  RegressionMetrics,
+  type RegressionReport,
+} from '../metrics/evaluate.js'
 import { modelEntry, supervisedModelFromJSON } from '../models/catalog.js'
 import type { EstimatorJSON, SupervisedEstimator } from '../models/estimator.js'
-import type { BinnedData } from '../models/trees/binning.js'
-import { DatasetSketch } from '../models/trees/binning.js'
+import type { GbdtClassifier, GbdtRegressor } from '../models/trees/gbdt.js'
+import type { GbdtWarmStart } from '../models/trees/gbdt-warm-start.js'
 import { classScores } from '../train/evaluate.js'
 import { type Features, partialFitOn, predictOn } from '../train/features.js'
 import { mixSeed } from '../train/shuffle.js'
@@ -33,6 +40,7 @@ import type { Fold } from './cross-validation.js'
 import type { FeatureBlock, ObjectiveData } from './dataset.js'
 import type { Objective, TrialJob, TrialJobResult } from './executor.js'
 import type { Direction } from './study.js'
+import { BinnedFolds, fitBoostedFold } from './tree-folds.js'
 
 /** Budgets a rung can be measured in. */
 export const RESOURCES = ['rows', 'epochs', 'rounds'] as const
@@ -75,11 +83,18 @@ export interface ObjectivePayload {
   readonly settings: ObjectiveSettings
 }
 
-/** The continuation a rung leaves for the next: each fold's model and how far it got. */
+/**
+ * The continuation a rung leaves for the next: how far it got, and each fold's model (incremental learners) or
+ * boosting state (GBDT).
+ */
 interface WarmStart {
   readonly resource: number
-  readonly models: readonly EstimatorJSON[]
+  readonly models?: readonly EstimatorJSON[]
+  readonly boosting?: readonly GbdtWarmStart[]
 }
+
+/** Catalog models whose trials continue boosting between rungs. */
+const BOOSTED = new Set(['gbdt-classifier', 'gbdt-regressor'])
 
 /**
  * The tabular objective over `payload` (see the module notes).
@@ -91,22 +106,26 @@ export function createObjective(payload: ObjectivePayload): Objective {
   const { data, folds, settings } = payload
   const entry = modelEntry(settings.modelKind)
   const trees = entry.training === 'fit'
-  const binnedCache = new Map<number, BinnedData>()
+  const boosted = BOOSTED.has(settings.modelKind)
   // Each fold's training rows in a seeded order, fixed for the study: the first k are a rung's k rows.
   const trainOrders = folds.map((fold, f) => {
     const order = Uint32Array.from(fold.train)
     new Random(mixSeed(settings.seed, 0x726f7773, f)).shuffle(order)
     return order
   })
+  const binned = trees ? new BinnedFolds(data, folds, trainOrders) : undefined
   return {
     async evaluate(job: TrialJob): Promise<TrialJobResult> {
       const started = performance.now()
       const params: Record<string, unknown> = { ...settings.baseParams, ...job.params }
       if (settings.resource === 'rounds') params['nEstimators'] = job.resource
       entry.validate(params)
-      const warm = continuation(job, settings, trees)
+      const warm = continuation(job, settings, { trees, boosted })
+      const maxBins = typeof params['maxBins'] === 'number' ? params['maxBins'] : 255
       const scores: number[] = []
       const models: EstimatorJSON[] = []
+      const boosting: GbdtWarmStart[] = []
+      let rounds = 0
       for (const [f, fold] of folds.entries()) {
         const order = trainOrders[f]!
         const rowsFor = (resource: number) =>
@@ -114,11 +133,31 @@ export function createObjective(payload: ObjectivePayload): Objective {
             ? Math.max(1, Math.min(order.length, Math.floor((order.length * resource) / settings.maxResource)))
             : order.length
         const rows = order.subarray(0, rowsFor(job.resource))
+        if (boosted) {
+          const model = entry.create(params) as unknown as GbdtClassifier | GbdtRegressor
+          const warmStart = warm?.boosting?.[f]
+          const result = fitBoostedFold(model, {
+            folds: binned!,
+            data,
+            f,
+            nTrain: rows.length,
+            maxBins,
+            ...(warmStart === undefined ? {} : { warmStart }),
+          })
+          scores.push(pickMetric(result.report, settings.metric))
+          boosting.push(result.warmStart)
+          rounds += result.rounds
+          continue
+        }
         let model: SupervisedEstimator
         if (trees) {
           model = entry.create(params) as SupervisedEstimator
-          fitTree(model, data, rows, binnedCache, params)
-        } else if (warm !== undefined) {
+          const subset = binned!.train(f, rows.length, maxBins)
+          ;(model as unknown as FittableTreeModel).fitBinned(subset.binned, subset.y, {
+            ...(data.classes === undefined ? {} : { classes: data.classes }),
+            featureNames: data.featureNames,
+          })
+        } else if (warm?.models !== undefined) {
           model = supervisedModelFromJSON(warm.models[f]!)
           if (settings.resource === 'epochs') {
             trainIncremental(model, data, rows, { f, fromEpoch: warm.resource, toEpoch: job.resource, settings })
@@ -140,10 +179,12 @@ export function createObjective(payload: ObjectivePayload): Objective {
       scores.forEach((s, f) => {
         details[`fold${f}`] = s
       })
+      if (boosted) details['rounds'] = rounds
+      const kept: WarmStart = boosted ? { resource: job.resource, boosting } : { resource: job.resource, models }
       return {
         value,
         seconds: (performance.now() - started) / 1000,
-        ...(canContinue(settings, trees) ? { warmStart: { resource: job.resource, models } satisfies WarmStart } : {}),
+        ...(canContinue(settings, { trees, boosted }) ? { warmStart: kept } : {}),
         details,
       }
     },
@@ -151,15 +192,27 @@ export function createObjective(payload: ObjectivePayload): Objective {
 }
 
 /** True when a rung's models can be continued to a larger budget (see the module notes). */
-function canContinue(settings: ObjectiveSettings, trees: boolean): boolean {
-  if (trees) return false
+function canContinue(settings: ObjectiveSettings, kind: { trees: boolean; boosted: boolean }): boolean {
+  if (kind.boosted) return settings.resource === 'rounds'
+  if (kind.trees) return false
   return settings.resource === 'epochs' || (settings.resource === 'rows' && settings.epochs === 1)
 }
 
-function continuation(job: TrialJob, settings: ObjectiveSettings, trees: boolean): WarmStart | undefined {
+function continuation(
+  job: TrialJob,
+  settings: ObjectiveSettings,
+  kind: { trees: boolean; boosted: boolean },
+): WarmStart | undefined {
   const warm = job.warmStart as WarmStart | undefined
-  if (warm === undefined || !canContinue(settings, trees) || !(warm.resource < job.resource)) return undefined
+  if (warm === undefined || !canContinue(settings, kind) || !(warm.resource < job.resource)) return undefined
   return warm
+}
+
+/** The value of `metric` in a validation report; NaN without one (a diverged fit). */
+function pickMetric(report: ClassificationReport | RegressionReport | undefined, metric: MetricName): number {
+  if (report === undefined) return Number.NaN
+  const value = (report as unknown as Readonly<Record<string, number>>)[metric]
+  return value ?? Number.NaN
 }
 
 /** Rows `rows` of the data as a model's features (a copy). */
@@ -213,37 +266,6 @@ function trainIncremental(
     const seed = epoch === 1 ? null : mixSeed(o.settings.seed, o.f, epoch)
     epochOver(model, data, rows, { seed, batchSize: o.settings.batchSize })
   }
-}
-
-function fitTree(
-  model: SupervisedEstimator,
-  data: ObjectiveData,
-  rows: Uint32Array,
-  cache: Map<number, BinnedData>,
-  params: Readonly<Record<string, unknown>>,
-): void {
-  if (data.X.kind !== 'dense') throw new ScalemlError('INTERNAL', 'tree models take dense rows')
-  const maxBins = typeof params['maxBins'] === 'number' ? params['maxBins'] : 255
-  let all = cache.get(maxBins)
-  if (all === undefined) {
-    const X: DenseMatrix = { data: data.X.data, rows: data.X.rows, cols: data.X.cols }
-    const sketch = new DatasetSketch(X.cols, { maxBins, categoricalFeatures: data.categoricalFeatures, seed: 0 })
-    sketch.partialFit(X)
-    all = sketch.toBinMapper().transform(X)
-    cache.set(maxBins, all)
-  }
-  const n = rows.length
-  const subset = all.mapper.allocate(n)
-  const N = all.nRows
-  for (let f = 0; f < all.mapper.nFeatures; f++) {
-    const from = f * N
-    const to = f * n
-    for (let r = 0; r < n; r++) subset.bins[to + r] = all.bins[from + rows[r]!]!
-  }
-  ;(model as unknown as FittableTreeModel).fitBinned(subset, gatherLabels(data.y, rows), {
-    ...(data.classes === undefined ? {} : { classes: data.classes }),
-    featureNames: data.featureNames,
-  })
 }
 
 /** The validation score of `model` on `rows`; NaN when the model's outputs are not finite (a diverged fit). */

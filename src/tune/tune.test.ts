@@ -1,6 +1,7 @@
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { isScalemlError } from '../core/errors.js'
+import { TreeGrower } from '../models/trees/tree-grower.js'
 import { writeSyntheticFlights } from '../testing/synthetic-flights.js'
 import { createTempHome, type TempHome } from '../testing/temp-home.js'
 import { trainJob } from '../train/job.js'
@@ -55,6 +56,59 @@ describe('tune', () => {
     expect(refit.params['nEstimators']).toBe(20)
     expect(refit.params['learningRate']).toBe(result.best!.params['learningRate'])
     expect(refit.metrics['auc']).toBeGreaterThan(0.65)
+  })
+
+  it('halves GBDT over boosting rounds by default; survivors continue boosting instead of refitting', async () => {
+    const grow = vi.spyOn(TreeGrower.prototype, 'grow')
+    try {
+      const result = await tune({
+        data,
+        target: 'delay > 15',
+        model: 'gbdt',
+        space: gbdtSpace,
+        strategy: 'halving',
+        trials: 9,
+        minResources: 'exhaust',
+        maxResources: 27,
+        study: 'halving-rounds',
+        storage,
+      })
+      expect(result.definition.settings['resource']).toBe('rounds')
+      expect(result.best!.rungs.map((r) => r.resource)).toEqual([3, 9, 27])
+      expect(result.trials.filter((t) => t.state === 'complete').length).toBe(1)
+      // 9 candidates × 3 rounds, then 3 survivors grow 6 more rounds and 1 grows 18 more, on each of 3 folds
+      // (refitting would grow 3 × (27 + 27 + 27) = 243 trees).
+      expect(grow).toHaveBeenCalledTimes(3 * (9 * 3 + 3 * 6 + 1 * 18))
+      expect(result.run).toMatchObject({ ran: 9 + 3 + 1, continued: 3 + 1, warmStartsDropped: 0 })
+      expect(result.run.warmStartPeakBytes).toBeGreaterThan(0)
+      // The winner is refit with the rounds it was scored at.
+      expect(refitOptions({ data, target: 'delay > 15' }, result).params?.['nEstimators']).toBe(27)
+    } finally {
+      grow.mockRestore()
+    }
+  })
+
+  it('drops warm starts beyond the memory budget (those survivors refit), and continues across worker threads: same scores', async () => {
+    const common = {
+      data,
+      target: 'delay > 15',
+      model: 'gbdt',
+      space: gbdtSpace,
+      strategy: 'halving',
+      trials: 9,
+      minResources: 'exhaust',
+      maxResources: 27,
+      storage,
+    } as const
+    const tight = await tune({ ...common, study: 'halving-tight', warmStartBytes: 1 })
+    const roomy = await tune({ ...common, study: 'halving-roomy' })
+    const threads = await tune({ ...common, study: 'halving-threads', parallel: 2 })
+    expect(tight.run).toMatchObject({ continued: 0, warmStartsDropped: 9 + 3, warmStartPeakBytes: 0 })
+    expect(roomy.run.continued).toBe(4)
+    expect(threads.run.continued).toBe(4)
+    const values = (r: typeof tight) => r.trials.map((t) => t.rungs.map((g) => g.value))
+    expect(values(tight)).toEqual(values(roomy))
+    expect(values(threads)).toEqual(values(roomy))
   })
 
   it('halves an SGD search over rows on two worker threads', async () => {

@@ -66,8 +66,13 @@ export interface TuneOptions {
   readonly sample?: { readonly fraction: number; readonly stratify?: string }
   /** Rows never read by the search (`time:<column>:<fraction>` or `random:<fraction>`), as `scaleml train`. */
   readonly holdout?: string
-  /** What a rung's budget counts (default rows). */
+  /**
+   * What a rung's budget counts. Default: boosting rounds for GBDT searched by halving, Hyperband or ASHA (its
+   * survivors then continue boosting; not when the space searches `nEstimators`), else rows.
+   */
   readonly resource?: Resource
+  /** Bytes the paused trials' warm starts may hold between rungs (default 1 GiB; see `runner.ts`). */
+  readonly warmStartBytes?: number
   readonly minResources?: number | 'smallest' | 'exhaust'
   readonly maxResources?: number
   readonly factor?: number
@@ -157,6 +162,19 @@ export function checkSameStudy(stored: StudyDefinition, given: StudyDefinition):
 
 function defaultValidation(task: 'classification' | 'regression', nSplits = 3): ValidationSpec {
   return { kind: task === 'classification' ? 'stratified' : 'kfold', nSplits }
+}
+
+/** Strategies that give trials growing budgets. */
+const BUDGETED: readonly Strategy[] = ['halving', 'hyperband', 'asha']
+
+/**
+ * The resource when none is given: boosting rounds for a GBDT searched on budgets (survivors continue boosting,
+ * scikit-learn's `resource='n_estimators'`), unless the space searches the rounds itself; rows otherwise
+ * (scikit-learn's default `n_samples`).
+ */
+export function defaultResource(strategy: Strategy, modelKind: string, space: SearchSpace): Resource {
+  const boosted = modelKind === 'gbdt-classifier' || modelKind === 'gbdt-regressor'
+  return boosted && BUDGETED.includes(strategy) && !('nEstimators' in space) ? 'rounds' : 'rows'
 }
 
 /** The budget a complete trial gets. */
@@ -302,7 +320,7 @@ async function search(
     )
   }
   const trees = entry.training === 'fit'
-  const resource = options.resource ?? 'rows'
+  const resource = options.resource ?? defaultResource(options.strategy, data.modelKind, space)
   const maxResource = resolveMaxResource(resource, options, {
     rows: data.X.rows,
     trees,
@@ -409,6 +427,7 @@ async function search(
       sampler,
       executor,
       onEvent: ctx.emit,
+      ...(options.warmStartBytes === undefined ? {} : { warmStartBytes: options.warmStartBytes }),
     })
   } finally {
     await executor.close()
@@ -443,7 +462,8 @@ function objectiveData(data: TuningData): ObjectiveData {
 
 /**
  * The `trainJob` options that refit the best trial on all the training data: the data, target, features, holdout
- * and seed of the search, the winning params, and the full budget (boosting rounds or epochs) when that was tuned.
+ * and seed of the search, the winning params, and, when the budget was boosting rounds or epochs, the budget the
+ * winner was scored at (as scikit-learn's `best_params_` carry the resource of the last rung).
  * @throws ScalemlError INVALID_ARGUMENT when no trial succeeded.
  */
 export function refitOptions(
@@ -457,17 +477,16 @@ export function refitOptions(
       `No trial of the study '${result.study}' succeeded, so there is nothing to refit; see \`scaleml tune show ${result.study}\` for their errors.`,
     )
   }
-  const settings = result.definition.settings
-  const resource = settings['resource'] as Resource
-  const maxResources = Number(settings['maxResources'])
+  const resource = result.definition.settings['resource'] as Resource
+  const budget = best.rungs[best.rungs.length - 1]?.resource ?? best.resource
   return {
     data: options.data,
     target: options.target,
     ...(options.features === undefined ? {} : { features: options.features }),
     model: result.modelKind,
-    params: { ...best.params, ...(resource === 'rounds' ? { nEstimators: maxResources } : {}) },
+    params: { ...best.params, ...(resource === 'rounds' ? { nEstimators: budget } : {}) },
     ...(options.holdout === undefined ? {} : { holdout: options.holdout }),
     seed: options.seed ?? 0,
-    epochs: resource === 'epochs' ? maxResources : (options.epochs ?? 1),
+    epochs: resource === 'epochs' ? budget : (options.epochs ?? 1),
   }
 }

@@ -46,6 +46,8 @@ describe('scaleml tune', () => {
       'halving',
       '--trials',
       '9',
+      '--resource',
+      'rows',
       '--min-resources',
       '600',
       '--cv',

@@ -41,7 +41,7 @@ interface TuneFlags {
   sample?: string
   stratify?: string
   holdout?: string
-  resource: string
+  resource?: string
   minResources?: string
   maxResources?: string
   factor?: string
@@ -77,7 +77,7 @@ export function registerTuneCommand(program: Command): void {
     .option('--strategy <name>', STRATEGIES.join(' | '), 'tpe')
     .option(
       '--trials <n>',
-      'trials (random, tpe, asha, hyperband); first-rung candidates (halving: default enough to use the budget); at most the grid (grid)',
+      'trials (random, tpe, asha, hyperband); first-rung candidates (halving: default max/min resources, scikit-learn’s exhaust); at most the grid (grid)',
     )
     .option(
       '--cv <k|kind:k>',
@@ -103,8 +103,14 @@ export function registerTuneCommand(program: Command): void {
       '--holdout <spec>',
       'rows the search never reads, scoring the refit: time:<column>:<fraction> or random:<fraction>',
     )
-    .option('--resource <kind>', `budget of a rung: ${RESOURCES.join(' | ')}`, 'rows')
-    .option('--min-resources <n|smallest|exhaust>', 'budget of the first rung (halving default exhaust; else smallest)')
+    .option(
+      '--resource <kind>',
+      `budget of a rung: ${RESOURCES.join(' | ')} (default: rounds for gbdt with halving/hyperband/asha, so survivors continue boosting; else rows)`,
+    )
+    .option(
+      '--min-resources <n|smallest|exhaust>',
+      'budget of the first rung; halving default: exhaust with --trials (the last rung gets ~ the full budget), else smallest with as many candidates as it allows. smallest = 1 round or epoch, or 2 × folds × classes rows',
+    )
     .option('--max-resources <n>', 'full budget (default: all rows; 9 epochs; the model’s nEstimators)')
     .option('--factor <n>', 'budget multiplier and 1/share of survivors between rungs', '3')
     .option('--aggressive-elimination', 'halving: run enough rungs to get down to one candidate')
@@ -247,7 +253,9 @@ async function runTune(flags: TuneFlags): Promise<void> {
             },
           }),
       ...(flags.holdout === undefined ? {} : { holdout: flags.holdout }),
-      resource: parseChoice('--resource', flags.resource, RESOURCES) as Resource,
+      ...(flags.resource === undefined
+        ? {}
+        : { resource: parseChoice('--resource', flags.resource, RESOURCES) as Resource }),
       ...(minResources === undefined ? {} : { minResources }),
       ...(flags.maxResources === undefined
         ? {}

@@ -1,0 +1,73 @@
+/**
+ * Input of the tuning bench: bench/gbdt's flights task (hour, day of week, month, distance, origin, destination;
+ * label `delay > 15`; train before 2001-06-13, test after) with a seeded sample of 200,000 training rows, written
+ * once under `.bench-data/tune/` as one CSV (what Python reads: Debian's pandas has no Parquet) and the same rows as
+ * Parquet (what `scaleml tune` reads). Both hold the sampled training rows in time order, then every test row, and a
+ * column `is_test` (0/1) that splits them: `scaleml tune --holdout time:is_test:<f>` with f below the test share puts
+ * exactly the `is_test = 1` rows in the holdout (the cutoff is the value 1, ties included).
+ *
+ * Airports are written as strings (`a<code>`) so that scaleml reads them as categorical columns; Python maps them
+ * back to integer codes for scikit-learn's native categoricals.
+ */
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { Random } from '../../src/core/random.js'
+import { openDuckDb } from '../../src/infra/duckdb.js'
+import { flightsSplit } from '../gbdt/data.js'
+import { BENCH_DATA } from '../lib/peers.js'
+
+/** Where the bench writes its inputs. */
+export const TUNE_DATA = join(BENCH_DATA, 'tune')
+
+/** The bench's data files and sizes. */
+export interface TuneData {
+  readonly csv: string
+  readonly parquet: string
+  readonly trainRows: number
+  readonly testRows: number
+}
+
+const COLUMNS = ['hour', 'dow', 'month', 'distance', 'origin', 'destination', 'delayed', 'is_test'] as const
+
+/** Writes (once) and returns the sampled flights task: `rows` training rows drawn with `seed`, all test rows. */
+export async function tuneData(options: { rows: number; seed: number }): Promise<TuneData> {
+  const stem = join(TUNE_DATA, `flights-${options.rows}-seed${options.seed}`)
+  const csv = `${stem}.csv`
+  const parquet = `${stem}.parquet`
+  const split = await flightsSplit()
+  const sample = sampleRows(split.train.rows, options.rows, options.seed)
+  if (!existsSync(parquet)) {
+    mkdirSync(TUNE_DATA, { recursive: true })
+    process.stderr.write(`writing ${csv} and ${parquet} (once)\n`)
+    const lines: string[] = [COLUMNS.join(',')]
+    const line = (X: Float32Array, r: number, label: number, isTest: number) => {
+      const o = r * split.cols
+      lines.push(
+        `${X[o]},${X[o + 1]},${X[o + 2]},${X[o + 3]},a${X[o + 4]},a${X[o + 5]},${label === 1 ? 1 : 0},${isTest}`,
+      )
+    }
+    for (const r of sample) line(split.train.X, r, split.train.y[r]!, 0)
+    for (let r = 0; r < split.test.rows; r++) line(split.test.X, r, split.test.y[r]!, 1)
+    writeFileSync(`${csv}.tmp`, `${lines.join('\n')}\n`)
+    renameSync(`${csv}.tmp`, csv)
+    const db = await openDuckDb()
+    try {
+      const types =
+        "{'hour': 'INTEGER', 'dow': 'INTEGER', 'month': 'INTEGER', 'distance': 'DOUBLE', 'origin': 'VARCHAR', " +
+        "'destination': 'VARCHAR', 'delayed': 'INTEGER', 'is_test': 'INTEGER'}"
+      await db.connection.run(
+        `COPY (SELECT * FROM read_csv('${csv}', header = true, columns = ${types})) TO '${parquet}.tmp' (FORMAT parquet)`,
+      )
+    } finally {
+      await db.close()
+    }
+    renameSync(`${parquet}.tmp`, parquet)
+  }
+  return { csv, parquet, trainRows: sample.length, testRows: split.test.rows }
+}
+
+/** `k` of `n` row indices drawn uniformly without replacement with `seed`, ascending (time order kept). */
+function sampleRows(n: number, k: number, seed: number): Uint32Array {
+  const all = new Random(seed).permutation(n)
+  return all.subarray(0, Math.min(k, n)).sort()
+}
