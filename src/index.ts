@@ -39,6 +39,7 @@ export { PassiveAggressiveClassifier, PassiveAggressiveRegressor } from './model
 export { Perceptron } from './models/linear/perceptron.js'
 export { SgdClassifier } from './models/linear/sgd-classifier.js'
 export { SgdRegressor } from './models/linear/sgd-regressor.js'
+export { ExternalRows } from './models/trees/external/external-rows.js'
 export { GbdtClassifier, GbdtRegressor } from './models/trees/gbdt.js'
 export { RandomForestClassifier, RandomForestRegressor } from './models/trees/random-forest.js'
 export { treeShap } from './models/trees/tree-shap.js'

@@ -24,6 +24,7 @@ import { detectFormat } from '../data/sources/files.js'
 import { isHoldoutRow, parseHoldout, resolveTimeCutoff } from '../data/split.js'
 import { resolveModelName, supervisedModelEntry, supervisedModelFromJSON } from '../models/catalog.js'
 import type { EstimatorJSON, SupervisedEstimator } from '../models/estimator.js'
+import { checkMemoryBudget } from '../models/trees/external/memory-plan.js'
 import { autoPipeline } from '../preprocess/auto-pipeline.js'
 import { Pipeline } from '../preprocess/pipeline.js'
 import {
@@ -126,6 +127,15 @@ export interface TrainJobOptions {
    * them is an error naming the row.
    */
   readonly classes?: readonly number[]
+  /**
+   * Tree models: bytes training may use for its per-row arrays (bins, margins, gradients, row lists); above the
+   * estimate, gradient boosting trains in external memory (CLI `--memory-budget 512MiB`). Default: no budget.
+   */
+  readonly memoryBudget?: number
+  /** Gradient boosting: train in external memory whatever the estimate (CLI `--external-memory`). */
+  readonly externalMemory?: boolean
+  /** Folder for external memory's temporary files (default: the OS temp folder; CLI `--spill-dir`). */
+  readonly spillDir?: string
   readonly onProgress?: ProgressListener
 }
 
@@ -155,6 +165,8 @@ export interface TreeTrainingSummary {
   readonly binsPerFeature: readonly number[]
   /** Memory of the binned training rows. */
   readonly binnedBytes: number
+  /** Set when boosting ran in external memory: rows per chunk and bytes on disk during training. */
+  readonly externalMemory?: { readonly chunkRows: number; readonly spillBytes: number }
   /** Rows that scored each round (early stopping). */
   readonly evalRows?: number
   /** Boosting rounds trained, and the best one (0-based) kept (gradient boosting). */
@@ -329,7 +341,15 @@ export async function trainJob(options: TrainJobOptions): Promise<TrainJobResult
     )
     const entry = supervisedModelEntry(modelKind)
     const trees = entry.training === 'fit'
-    if (trees) checkTreeOptions(modelKind, options, epochs, entry.defaults)
+    if (trees) {
+      checkTreeOptions(modelKind, options, epochs, entry.defaults)
+      if (options.memoryBudget !== undefined) checkMemoryBudget(options.memoryBudget, 'memoryBudget (--memory-budget)')
+    } else if (options.memoryBudget !== undefined || options.externalMemory || options.spillDir !== undefined) {
+      throw new ScalemlError(
+        'INVALID_ARGUMENT',
+        `${modelKind} learns batch by batch and holds one batch at a time already; --memory-budget, --external-memory and --spill-dir are for tree models (gbdt). Drop them.`,
+      )
+    }
     const given = {
       ...(options.params ?? {}),
       ...parseParamAssignments(modelKind, entry.constraints, options.paramAssignments ?? []),
@@ -538,6 +558,9 @@ export async function trainJob(options: TrainJobOptions): Promise<TrainJobResult
         rounds: Number(model.params['nEstimators']),
         seed,
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+        ...(options.memoryBudget === undefined ? {} : { memoryBudget: options.memoryBudget }),
+        ...(options.externalMemory === undefined ? {} : { externalMemory: options.externalMemory }),
+        ...(options.spillDir === undefined ? {} : { spillDir: options.spillDir }),
       })
       epochsCompleted = 1
       const boosted = model as unknown as { nRounds?: number }
@@ -738,6 +761,7 @@ function treeSummary(model: SupervisedEstimator, fit: TreeFitResult): TreeTraini
   return {
     binsPerFeature: fit.binsPerFeature,
     binnedBytes: fit.binnedBytes,
+    ...(fit.externalMemory === undefined ? {} : { externalMemory: fit.externalMemory }),
     ...(fit.evalRows > 0 ? { evalRows: fit.evalRows } : {}),
     ...(typeof boosted.nRounds === 'number' ? { rounds: boosted.nRounds } : {}),
     ...(typeof boosted.bestIteration === 'number' ? { bestIteration: boosted.bestIteration } : {}),

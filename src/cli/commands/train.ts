@@ -3,6 +3,7 @@
  * @module
  */
 import type { Command } from 'commander'
+import { formatByteSize, parseByteSize } from '../../core/byte-size.js'
 import { ScalemlError } from '../../core/errors.js'
 import { MODEL_CATALOG, MODEL_FAMILIES, modelEntry } from '../../models/catalog.js'
 import { IMPUTE_MODES, type ImputeMode } from '../../train/checks.js'
@@ -38,6 +39,9 @@ interface TrainFlags {
   resume?: boolean
   impute: string
   classes?: string
+  memoryBudget?: string
+  externalMemory?: boolean
+  spillDir?: string
   register?: string
   home?: string
   registry?: string
@@ -104,13 +108,20 @@ export function registerTrainCommand(program: Command): void {
       'nulls',
     )
     .option('--classes <a,b,...>', 'the labels a classifier may see (default: those in the training rows)')
+    .option(
+      '--memory-budget <size>',
+      'tree models: memory for the per-row training arrays, e.g. 512MiB or 2GiB; gbdt trains in external memory (per-row state in temporary files) when its estimate is above it',
+    )
+    .option('--external-memory', 'gbdt: train in external memory whatever the estimate (same model, bounded memory)')
+    .option('--spill-dir <dir>', 'folder for the temporary files of external memory (default: the OS temp folder)')
     .option('--register <name>', 'register the model under this name (default: derived from the data file)')
     .option('--json', 'print one JSON object with the result instead of text')
     .addHelpText(
       'after',
       '\nExamples:\n  scaleml train --data flights.parquet --target "delay > 15" --features date,distance,origin,destination \\\n    --holdout time:date:0.1 --epochs 3 --register flights-delay\n' +
         '  scaleml train --data flights.parquet --target "delay > 15" --holdout time:date:0.1 --epochs 20 \\\n' +
-        '    --early-stopping --validation-fraction 0.1 --checkpoint-dir ckpt --checkpoint-every 10   # then add --resume after a crash',
+        '    --early-stopping --validation-fraction 0.1 --checkpoint-dir ckpt --checkpoint-every 10   # then add --resume after a crash\n' +
+        '  scaleml train --data big.parquet --target "delay > 15" --model gbdt --memory-budget 512MiB   # external memory above it',
     )
     .action(async (flags: TrainFlags) => {
       const modelName = flags.model
@@ -177,6 +188,11 @@ export function registerTrainCommand(program: Command): void {
           ...(flags.classes === undefined
             ? {}
             : { classes: flags.classes.split(',').map((c) => parseReal('--classes', c.trim())) }),
+          ...(flags.memoryBudget === undefined
+            ? {}
+            : { memoryBudget: parseByteSize(flags.memoryBudget, '--memory-budget') }),
+          ...(flags.externalMemory ? { externalMemory: true } : {}),
+          ...(flags.spillDir === undefined ? {} : { spillDir: flags.spillDir }),
           onProgress: (e) => {
             progress.update(e)
             if (e.epochEnd && !flags.json) {
@@ -222,8 +238,12 @@ export function registerTrainCommand(program: Command): void {
       if (trees) {
         const s = trees.seconds
         const rounds = trees.rounds === undefined ? '' : `, ${trees.rounds} rounds (best ${trees.bestIteration! + 1})`
+        const where =
+          trees.externalMemory === undefined
+            ? ''
+            : `, external memory (${formatByteSize(trees.externalMemory.spillBytes)} on disk, chunks of ${formatNumber(trees.externalMemory.chunkRows)} rows)`
         process.stdout.write(
-          `trees: sketch ${s.sketch.toFixed(1)} s, bin ${s.bin.toFixed(1)} s (${(trees.binnedBytes / 1048576).toFixed(0)} MiB), grow ${s.grow.toFixed(1)} s${rounds}\n`,
+          `trees: sketch ${s.sketch.toFixed(1)} s, bin ${s.bin.toFixed(1)} s (${(trees.binnedBytes / 1048576).toFixed(0)} MiB), grow ${s.grow.toFixed(1)} s${rounds}${where}\n`,
         )
       } else if (result.training.stoppedEarly) {
         process.stdout.write(`early stopping after epoch ${result.training.epochsCompleted}\n`)

@@ -12,7 +12,9 @@
  * Why `fit` and not `partialFit`: a boosting round needs the gradients of every training row at the current
  * margins, so training holds the binned rows (1 byte per feature per row) in memory and sees them once per round;
  * there is no sound one-batch-at-a-time update. Out-of-core callers bin batch by batch with a
- * `DatasetSketch` → `BinMapper.binRows` into one buffer and call `fitBinned`. Training only: no I/O.
+ * `DatasetSketch` → `BinMapper.binRows` into one buffer and call `fitBinned`. Training itself does no I/O, except in
+ * external memory (`memoryBudget`, `externalMemory`, or `fitExternal` on rows spilled to disk), where every per-row
+ * array lives in chunk files and the model is the same, bit for bit (see external/external-boost.ts).
  * @module
  */
 import { ScalemlError } from '../../core/errors.js'
@@ -22,6 +24,11 @@ import { int, nullable, oneOf, real, validateParams } from '../../core/params.js
 import { Random } from '../../core/random.js'
 import type { Classifier, EstimatorJSON, Regressor } from '../estimator.js'
 import { type BinMapper, type BinnedData, DatasetSketch, MAX_BINS } from './binning.js'
+import { boostExternal } from './external/external-boost.js'
+import { checkExternalRows, distinctExternalLabels } from './external/external-labels.js'
+import type { ExternalRows } from './external/external-rows.js'
+import { type MemoryOptions, planTrainingMemory } from './external/memory-plan.js'
+import { boostBinnedExternal } from './external/spill-binned.js'
 import { checkLabels, checkMatrix, checkWeights, labelIndices, resolveClasses } from './fit-inputs.js'
 import { captureBoosting, type GbdtWarmStart, resumeBoosting } from './gbdt-warm-start.js'
 import { type BoostPass, sharedIf } from './histogram.js'
@@ -197,8 +204,11 @@ export interface GbdtIteration {
   readonly validLoss?: number
 }
 
-/** Options of `fit` / `fitBinned`. */
-export interface GbdtFitOptions {
+/**
+ * Options of `fit` / `fitBinned`. `memoryBudget` (bytes), `externalMemory` and `chunkRows` choose external memory
+ * (see external/memory-plan.ts); `spillDir` is the folder its files go under (default: the OS temp folder).
+ */
+export interface GbdtFitOptions extends MemoryOptions {
   /** Columns holding integer category codes (`fit` only: `fitBinned` takes the kinds from the bin mapper). */
   readonly categoricalFeatures?: readonly number[]
   /** Per-row weights (finite, ≥ 0). */
@@ -216,6 +226,20 @@ export interface GbdtFitOptions {
   readonly warmStart?: GbdtWarmStart
   /** Keep this fit's {@link GbdtWarmStart} (8 bytes × outputs × rows) as `model.warmStart`; default false. */
   readonly keepWarmStart?: boolean
+  /** Folder under which external-memory training creates its spill folder (default: the OS temp folder). */
+  readonly spillDir?: string
+}
+
+/** Options of `fitExternal` (rows already on disk). */
+export interface GbdtExternalFitOptions {
+  /** Validation rows, binned with the same mapper: loss per round, and early stopping. */
+  readonly evalRows?: ExternalRows
+  /** Feature names for the ensemble (default f0, f1, …). */
+  readonly featureNames?: readonly string[]
+  /** Called after each round (progress, logging). */
+  readonly onIteration?: (event: GbdtIteration) => void
+  /** Classifier: every class the labels can take (default: the distinct labels, one extra pass). */
+  readonly classes?: readonly number[]
 }
 
 /** Classifier fit options: the common ones plus the class list. */
@@ -367,13 +391,7 @@ abstract class GbdtBase<P extends GbdtCommonParams> {
   }
 
   protected train(binned: BinnedData, problem: Problem, options: GbdtFitOptions, classes?: readonly number[]): void {
-    if (this.params.earlyStoppingRounds !== null && options.evalSet === undefined) {
-      throw new ScalemlError(
-        'INVALID_ARGUMENT',
-        `${this.owner} has earlyStoppingRounds = ${this.params.earlyStoppingRounds} but fit got no evalSet; pass options.evalSet (validation rows) or set earlyStoppingRounds to null.`,
-        [{ code: 'invalid_value', path: ['evalSet'], message: 'required with earlyStoppingRounds' }],
-      )
-    }
+    this.checkStopping(options.evalSet !== undefined)
     if (this.params.earlyStoppingRounds !== null && options.keepWarmStart === true) {
       throw new ScalemlError(
         'INVALID_ARGUMENT',
@@ -383,7 +401,82 @@ abstract class GbdtBase<P extends GbdtCommonParams> {
     }
     const evalData =
       options.evalSet === undefined ? undefined : this.evalProblem(binned.mapper, options.evalSet, classes ?? [])
+    const plan = planTrainingMemory(
+      {
+        nRows: binned.nRows,
+        nFeatures: binned.mapper.nFeatures,
+        nOutputs: problem.nOutputs,
+        weighted: problem.weight.length > 0,
+        evalRows: evalData?.binned.nRows ?? 0,
+        subsample: this.params.subsample,
+        totalBins: binned.mapper.totalBins,
+        maxLeaves: this.params.maxLeaves,
+      },
+      options,
+    )
+    if (plan.external) {
+      this.refuseWarmStart(options)
+      this.state = boostBinnedExternal(
+        this.params,
+        { binned, label: problem.label, weight: problem.weight },
+        {
+          problem,
+          chunkRows: plan.chunkRows,
+          ...(options.spillDir === undefined ? {} : { spillDir: options.spillDir }),
+          ...(evalData === undefined
+            ? {}
+            : {
+                evalData: { binned: evalData.binned, label: evalData.problem.label, weight: evalData.problem.weight },
+              }),
+          ...(classes === undefined ? {} : { classes }),
+          ...(options.featureNames === undefined ? {} : { featureNames: options.featureNames }),
+          ...(options.onIteration === undefined ? {} : { onIteration: options.onIteration }),
+        },
+      )
+      return
+    }
     this.state = boost(this.params, binned, problem, { ...options, evalData, classes })
+  }
+
+  /** Trains in external memory on rows on disk with the given problem (labels mapped by `mapClasses` if any). */
+  protected trainExternal(
+    rows: ExternalRows,
+    options: GbdtExternalFitOptions,
+    spec: { problem: Pick<Problem, 'objective' | 'nOutputs' | 'delta'>; classes?: readonly number[] },
+  ): void {
+    this.checkStopping(options.evalRows !== undefined)
+    this.state = boostExternal(this.params, rows, {
+      problem: spec.problem,
+      ...(spec.classes === undefined ? {} : { mapClasses: spec.classes, classes: spec.classes }),
+      ...(options.evalRows === undefined ? {} : { evalRows: options.evalRows }),
+      ...(options.featureNames === undefined ? {} : { featureNames: options.featureNames }),
+      ...(options.onIteration === undefined ? {} : { onIteration: options.onIteration }),
+    })
+  }
+
+  /**
+   * Throws when warm start is asked for with external memory: it continues from in-memory margins and per-row
+   * state (8 bytes × outputs × rows), which external memory exists not to hold.
+   */
+  protected refuseWarmStart(options: GbdtFitOptions): void {
+    const which = options.warmStart !== undefined ? 'warmStart' : options.keepWarmStart === true ? 'keepWarmStart' : ''
+    if (which === '') return
+    throw new ScalemlError(
+      'INVALID_ARGUMENT',
+      `${this.owner}: ${which} is not supported with external-memory training (memoryBudget / externalMemory chose external memory); drop ${which} or train in memory (externalMemory: false, or a larger memoryBudget).`,
+      [{ code: 'invalid_value', path: [which], message: 'not with external memory' }],
+    )
+  }
+
+  /** Throws when early stopping is asked for without validation rows. */
+  protected checkStopping(hasEvalRows: boolean): void {
+    if (this.params.earlyStoppingRounds !== null && !hasEvalRows) {
+      throw new ScalemlError(
+        'INVALID_ARGUMENT',
+        `${this.owner} has earlyStoppingRounds = ${this.params.earlyStoppingRounds} but fit got no evalSet; pass options.evalSet (validation rows) or set earlyStoppingRounds to null.`,
+        [{ code: 'invalid_value', path: ['evalSet'], message: 'required with earlyStoppingRounds' }],
+      )
+    }
   }
 
   /** The eval set's binned rows and problem (labels mapped like the training labels, by `classes` if any). */
@@ -537,6 +630,35 @@ export class GbdtClassifier extends GbdtBase<GbdtClassifierParams> implements Om
     this.train(binned, problem, options, classes)
   }
 
+  /**
+   * Trains on rows spilled to disk ({@link ExternalRows}, binned and labelled batch by batch), in external memory:
+   * every per-row array stays on disk and memory holds one chunk at a time. The model is the one
+   * {@link fitBinned} gives on the same bins. Labels are class labels (mapped to `options.classes`, default the
+   * distinct labels). Weights come with the rows.
+   *
+   * @example
+   * const rows = ExternalRows.create(mapper, { chunkRows: 262_144 })
+   * try {
+   *   for (const { X, y } of batches) rows.append(X, y)
+   *   rows.finish()
+   *   model.fitExternal(rows, { classes: [0, 1] })
+   * } finally {
+   *   rows.remove()
+   * }
+   */
+  fitExternal(rows: ExternalRows, options: GbdtExternalFitOptions = {}): void {
+    this.checkParams()
+    checkExternalRows(this.owner, rows)
+    const distinct =
+      options.classes === undefined ? Float64Array.from(distinctExternalLabels(this.owner, rows)) : new Float64Array(0)
+    const classes = resolveClasses(this.owner, distinct, options.classes)
+    const problem =
+      classes.length === 2
+        ? { objective: 'logistic' as const, nOutputs: 1, delta: 1 }
+        : { objective: 'softmax' as const, nOutputs: classes.length, delta: 1 }
+    this.trainExternal(rows, options, { problem, classes })
+  }
+
   /** Margins: `rows` values for two classes, `rows × classes` otherwise. */
   decisionFunction(X: DenseMatrix): Float64Array {
     return this.margins(X)
@@ -635,6 +757,13 @@ export class GbdtRegressor extends GbdtBase<GbdtRegressorParams> implements Omit
     checkLabels(this.owner, y, binned.nRows)
     const weight = checkWeights(this.owner, options.sampleWeight, binned.nRows)
     this.train(binned, this.#problem(y, weight), options)
+  }
+
+  /** Trains on rows spilled to disk, in external memory; see {@link GbdtClassifier.fitExternal}. */
+  fitExternal(rows: ExternalRows, options: GbdtExternalFitOptions = {}): void {
+    this.checkParams()
+    const { objective, nOutputs, delta } = this.#problem(new Float64Array(0), new Float64Array(0))
+    this.trainExternal(rows, options, { problem: { objective, nOutputs, delta } })
   }
 
   /** Predicted targets. */

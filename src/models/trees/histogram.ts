@@ -63,6 +63,28 @@ const MAX_PARTITION_UNITS = 64
 /** Partial-histogram merges with fewer additions than this run on the calling thread alone. */
 const PARALLEL_MIN_MERGE = 262_144
 
+/**
+ * How {@link HistogramBuilder} cuts nodes into row ranges for histograms of `histLength` doubles over `nFeatures`
+ * features: rows per range (`unitRows`, the option when given) and most ranges per node. Exported so that other
+ * builders of the same histograms (external memory) cut nodes, and so sum them, the same way.
+ */
+export function histogramUnits(
+  histLength: number,
+  nFeatures: number,
+  unitRows?: number,
+): { readonly unitRows: number; readonly maxUnits: number } {
+  return {
+    // A range's partial costs a zeroing and an addition per slot: keep that under 1/16 of the range's updates.
+    unitRows: unitRows ?? Math.max(HISTOGRAM_UNIT_ROWS, Math.ceil((16 * histLength) / Math.max(1, nFeatures))),
+    maxUnits: Math.max(1, Math.min(MAX_HISTOGRAM_UNITS, 1 + Math.floor(PARTIALS_BUDGET_BYTES / (8 * histLength)))),
+  }
+}
+
+/** Row ranges of a node of `n` rows under {@link histogramUnits}' shape (see {@link HistogramBuilder}). */
+export function rowUnitCount(n: number, units: { readonly unitRows: number; readonly maxUnits: number }): number {
+  return Math.max(1, Math.min(units.maxUnits, Math.floor(n / units.unitRows)))
+}
+
 /** Doubles per slot for `nGradients` gradients: the gradients, the hessian, the count. */
 export function histogramStride(nGradients: number): number {
   return nGradients + 2
@@ -231,10 +253,9 @@ export class HistogramBuilder {
     const { nRows, mapper } = binned
     const nFeatures = mapper.nFeatures
     const histLength = this.pool.length
-    // A range's partial costs a zeroing and an addition per slot: keep that under 1/16 of the range's updates.
-    this.unitRows =
-      options.histogramUnitRows ?? Math.max(HISTOGRAM_UNIT_ROWS, Math.ceil((16 * histLength) / Math.max(1, nFeatures)))
-    this.maxUnits = Math.max(1, Math.min(MAX_HISTOGRAM_UNITS, 1 + Math.floor(PARTIALS_BUDGET_BYTES / (8 * histLength))))
+    const units = histogramUnits(histLength, nFeatures, options.histogramUnitRows)
+    this.unitRows = units.unitRows
+    this.maxUnits = units.maxUnits
     const rowBins = sharedIf(parallel, Uint8Array, nGradients === 1 ? nRows * nFeatures : 0)
     if (nGradients === 1) transposeBins(binned.bins, nRows, nFeatures, rowBins)
     // Partitions and multi-gradient builds read the column-major bins; workers need them shared.
@@ -324,7 +345,7 @@ export class HistogramBuilder {
 
   /** Row ranges of a node of `n` rows (see the class comment). */
   rowUnits(n: number): number {
-    return Math.max(1, Math.min(this.maxUnits, Math.floor(n / this.unitRows)))
+    return rowUnitCount(n, this)
   }
 
   /**

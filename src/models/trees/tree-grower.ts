@@ -392,8 +392,8 @@ class OpenQueue {
   }
 }
 
-/** Growable node arrays of one tree. */
-class TreeBuffers {
+/** Growable node arrays of one tree (exported for the external-memory grower). */
+export class TreeBuffers {
   readonly #K: number
   n = 0
   #cap = 0

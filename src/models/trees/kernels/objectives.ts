@@ -222,9 +222,28 @@ export function meanLoss(
   k: number,
   delta: number,
 ): number {
+  const sums = new Float64Array(2)
+  addLosses(kind, margin, label, weight, n, k, delta, sums)
+  return meanOfLosses(kind, sums)
+}
+
+/**
+ * Adds the weighted losses of rows `[0, n)` to `sums[0]` and their weights to `sums[1]` (see {@link meanLoss}), in
+ * row order: rows split into consecutive parts (external-memory chunks) give the sums of the whole, bit for bit.
+ */
+export function addLosses(
+  kind: 'logistic' | 'softmax' | 'squared_error' | 'pseudo_huber',
+  margin: Float64Array,
+  label: Float64Array,
+  weight: Float64Array,
+  n: number,
+  k: number,
+  delta: number,
+  sums: Float64Array,
+): void {
   const weighted = weight.length > 0
-  let sum = 0
-  let total = 0
+  let sum = sums[0]!
+  let total = sums[1]!
   for (let r = 0; r < n; r++) {
     const w = weighted ? weight[r]! : 1
     let loss: number
@@ -257,6 +276,15 @@ export function meanLoss(
     sum += loss * w
     total += w
   }
-  const mean = total > 0 ? sum / total : 0
+  sums[0] = sum
+  sums[1] = total
+}
+
+/** The mean loss {@link meanLoss} reports from the sums {@link addLosses} collected. */
+export function meanOfLosses(
+  kind: 'logistic' | 'softmax' | 'squared_error' | 'pseudo_huber',
+  sums: Float64Array,
+): number {
+  const mean = sums[1]! > 0 ? sums[0]! / sums[1]! : 0
   return kind === 'squared_error' ? Math.sqrt(mean) : mean
 }
