@@ -24,6 +24,7 @@ import { int, nullable, oneOf, real, validateParams } from '../../core/params.js
 import { Random } from '../../core/random.js'
 import type { Classifier, EstimatorJSON, Regressor } from '../estimator.js'
 import { type BinMapper, type BinnedData, DatasetSketch, MAX_BINS } from './binning.js'
+import { keepRounds } from './boosted-rounds.js'
 import { boostExternal } from './external/external-boost.js'
 import { checkExternalRows, distinctExternalLabels } from './external/external-labels.js'
 import type { ExternalRows } from './external/external-rows.js'
@@ -44,7 +45,6 @@ import {
   TreeEnsembleBuilder,
   type TreeEnsembleJSON,
   type TreeObjective,
-  truncateEnsemble,
 } from './tree-ensemble.js'
 import { type GrowerSettings, type GrownTree, TreeGrower, toTreeSpec, treeLeafWeights } from './tree-grower.js'
 
@@ -970,16 +970,13 @@ function boostRounds(
   addPendingLeafValues(pass, K, nRows, 0, nRows)
   const nRounds = round
   const kept = evalData !== undefined && params.earlyStoppingRounds !== null ? bestIteration + 1 : nRounds
-  let ensemble = builder.build()
-  if (kept < nRounds) ensemble = truncateEnsemble(ensemble, kept * K)
-  const importanceGain = new Float64Array(nFeatures)
-  const importanceSplit = new Float64Array(nFeatures)
-  for (let t = 0; t < kept; t++) {
-    for (let f = 0; f < nFeatures; f++) {
-      importanceGain[f] = importanceGain[f]! + roundGain[t]![f]!
-      importanceSplit[f] = importanceSplit[f]! + roundSplit[t]![f]!
-    }
-  }
+  const { ensemble, importanceGain, importanceSplit } = keepRounds(
+    builder,
+    { grown: nRounds, kept, treesPerRound: K },
+    roundGain,
+    roundSplit,
+    nFeatures,
+  )
   return {
     ensemble,
     classes: options.classes,

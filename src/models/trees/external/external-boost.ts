@@ -16,11 +16,12 @@
  */
 import { ScalemlError } from '../../../core/errors.js'
 import { Random } from '../../../core/random.js'
+import { keepRounds } from '../boosted-rounds.js'
 import type { GbdtCommonParams, GbdtIteration } from '../gbdt.js'
 import { addBinnedTreeMargins } from '../kernels/binned-tree.js'
 import { addLeafValue } from '../kernels/chunk-histogram.js'
 import { addLosses, type BoostBuffers, boostGradients, meanOfLosses, OBJECTIVE } from '../kernels/objectives.js'
-import { type TreeEnsemble, TreeEnsembleBuilder, type TreeObjective, truncateEnsemble } from '../tree-ensemble.js'
+import { type TreeEnsemble, TreeEnsembleBuilder, type TreeObjective } from '../tree-ensemble.js'
 import { type GrowerSettings, type GrownTree, toTreeSpec, treeLeafWeights } from '../tree-grower.js'
 import { type ExternalTree, ExternalTreeGrower } from './external-grower.js'
 import { checkExternalLabels, checkExternalRows, writeClassIndices } from './external-labels.js'
@@ -244,16 +245,13 @@ class ExternalBooster {
     const nRounds = round
     const hasEval = this.#evalState !== undefined
     const kept = hasEval && params.earlyStoppingRounds !== null ? bestIteration + 1 : nRounds
-    let ensemble = builder.build()
-    if (kept < nRounds) ensemble = truncateEnsemble(ensemble, kept * K)
-    const importanceGain = new Float64Array(nFeatures)
-    const importanceSplit = new Float64Array(nFeatures)
-    for (let t = 0; t < kept; t++) {
-      for (let f = 0; f < nFeatures; f++) {
-        importanceGain[f] = importanceGain[f]! + roundGain[t]![f]!
-        importanceSplit[f] = importanceSplit[f]! + roundSplit[t]![f]!
-      }
-    }
+    const { ensemble, importanceGain, importanceSplit } = keepRounds(
+      builder,
+      { grown: nRounds, kept, treesPerRound: K },
+      roundGain,
+      roundSplit,
+      nFeatures,
+    )
     return {
       ensemble,
       classes: spec.classes,
