@@ -9,8 +9,11 @@ import { createTempHome, type TempHome } from '../../src/testing/temp-home.js'
 import { runCli } from '../helpers/cli.js'
 
 const BATCH = 4_096
-const SMALL = 300_000
-const LARGE = 3_000_000 // ≥ 10× the batch budget at both sizes: 73 and 732 batches
+// Both sizes are above the file source's DEFAULT_WORKER_AFTER_ROWS (2^20), so both runs read their later passes on
+// the reader thread: its fixed cost (~50 MiB, measured) is then in both peaks and the difference is what grows
+// with the data. ≥ 10× the batch budget at both sizes: 293 and 2,930 batches.
+const SMALL = 1_200_000
+const LARGE = 12_000_000
 
 let tmp: TempHome
 
@@ -53,7 +56,7 @@ describe('streaming train memory', () => {
     expect(small.rows).toBe(SMALL)
     expect(large.rows).toBe(LARGE)
     const growth = large.peak - small.peak
-    // Keeping the extra 2.7M rows would cost ≥ 86 MiB of raw columns alone (32 bytes a row) and ~1.5 GiB of features;
+    // Keeping the extra 10.8M rows would cost ≥ 345 MiB of raw columns alone (32 bytes a row) and ~6 GiB of features;
     // the process may grow only by allocator and GC noise (measured: 6–11%).
     console.log(
       `peak RSS ${(small.peak / 2 ** 20).toFixed(0)} MiB at ${SMALL} rows, ${(large.peak / 2 ** 20).toFixed(0)} MiB at ${LARGE} rows`,
