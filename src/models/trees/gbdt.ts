@@ -24,7 +24,7 @@ import { int, nullable, oneOf, real, validateParams } from '../../core/params.js
 import { Random } from '../../core/random.js'
 import type { Classifier, EstimatorJSON, Regressor } from '../estimator.js'
 import { type BinMapper, type BinnedData, DatasetSketch, MAX_BINS } from './binning.js'
-import { keepRounds } from './boosted-rounds.js'
+import { accumulateImportance, gbdtGrowerSettings, keepRounds, sampleFeatures } from './boosted-rounds.js'
 import { boostExternal } from './external/external-boost.js'
 import { checkExternalRows, distinctExternalLabels } from './external/external-labels.js'
 import type { ExternalRows } from './external/external-rows.js'
@@ -46,7 +46,7 @@ import {
   type TreeEnsembleJSON,
   type TreeObjective,
 } from './tree-ensemble.js'
-import { type GrowerSettings, type GrownTree, TreeGrower, toTreeSpec, treeLeafWeights } from './tree-grower.js'
+import { type GrownTree, TreeGrower, toTreeSpec, treeLeafWeights } from './tree-grower.js'
 
 /** Hyperparameters shared by {@link GbdtClassifier} and {@link GbdtRegressor}. */
 export type GbdtCommonParams = {
@@ -265,9 +265,6 @@ export interface GbdtJSON extends EstimatorJSON {
     readonly validLoss: number[]
   }
 }
-
-/** Splits whose gain is not above this are noise (XGBoost's `kRtEps`). */
-const XGBOOST_MIN_GAIN = 1e-6
 
 /** An empty row list: `addBinnedTreeMargins` then walks every row. */
 const ALL_ROWS = new Uint32Array(0)
@@ -823,20 +820,7 @@ interface BoostOptions extends GbdtFitOptions {
 
 /** The boosting loop. */
 function boost(params: GbdtCommonParams, binned: BinnedData, problem: Problem, options: BoostOptions): BoostingState {
-  const settings: GrowerSettings = {
-    lambda: params.lambda,
-    gamma: params.gamma,
-    minChildWeight: params.minChildWeight,
-    minSamplesLeaf: params.minSamplesLeaf,
-    maxCatToOnehot: params.maxCatToOnehot,
-    maxCatThreshold: params.maxCatThreshold,
-    maxLeaves: params.maxLeaves,
-    maxDepth: params.maxDepth,
-    growPolicy: params.growPolicy,
-    featuresPerSplit: null,
-    minSplitGain: XGBOOST_MIN_GAIN,
-    nThreads: params.nThreads,
-  }
+  const settings = gbdtGrowerSettings(params)
   const grower = new TreeGrower(binned, 1, settings)
   try {
     return boostRounds(params, binned, problem, { ...options, grower })
@@ -1078,20 +1062,6 @@ function sampleRows(
   return nIn
 }
 
-/** A sorted uniform sample of `k` of the `n` features into `out[0, k)`; returns `k`. */
-function sampleFeatures(random: Random, k: number, n: number, out: Int32Array): number {
-  for (let f = 0; f < n; f++) out[f] = f
-  if (k >= n) return n
-  for (let i = 0; i < k; i++) {
-    const j = i + random.nextInt(n - i)
-    const t = out[i]!
-    out[i] = out[j]!
-    out[j] = t
-  }
-  out.subarray(0, k).sort()
-  return k
-}
-
 /** The boosting passes' buffers, with the ones that grow with the trees. */
 interface PassState extends BoostPass {
   leafValues: Float64Array
@@ -1231,14 +1201,5 @@ function addLeafMargins(tree: GrownTree, values: Float64Array, margin: Float64Ar
       const r = rows[j]!
       margin[r] = margin[r]! + v
     }
-  }
-}
-
-function accumulateImportance(tree: GrownTree, gain: Float64Array, split: Float64Array): void {
-  for (let i = 0; i < tree.nNodes; i++) {
-    const f = tree.feature[i]!
-    if (f < 0) continue
-    gain[f] = gain[f]! + tree.gain[i]!
-    split[f] = split[f]! + 1
   }
 }

@@ -16,7 +16,7 @@
  */
 import { ScalemlError } from '../../../core/errors.js'
 import { Random } from '../../../core/random.js'
-import { keepRounds } from '../boosted-rounds.js'
+import { accumulateImportance, gbdtGrowerSettings, keepRounds, sampleFeatures } from '../boosted-rounds.js'
 import type { GbdtCommonParams, GbdtIteration } from '../gbdt.js'
 import { addBinnedTreeMargins } from '../kernels/binned-tree.js'
 import { addLeafValue } from '../kernels/chunk-histogram.js'
@@ -67,9 +67,6 @@ export interface ExternalBoostResult {
   /** Passes over the training chunks (each reads every chunk that holds rows of the nodes it splits). */
   readonly passes: number
 }
-
-/** Splits whose gain is not above this are noise (gbdt.ts, XGBoost's `kRtEps`). */
-const XGBOOST_MIN_GAIN = 1e-6
 
 const ENSEMBLE_OBJECTIVE: Record<ExternalObjective, TreeObjective> = {
   logistic: 'binary:logistic',
@@ -155,19 +152,7 @@ class ExternalBooster {
     this.#K = io.spec.problem.nOutputs
     const chunkRows = Math.max(this.#rows.chunkRows, io.evalState?.rows.chunkRows ?? 0)
     this.#buffers = new ChunkBuffers({ chunkRows, nFeatures: this.#rows.nFeatures, nOutputs: this.#K })
-    const settings: GrowerSettings = {
-      lambda: params.lambda,
-      gamma: params.gamma,
-      minChildWeight: params.minChildWeight,
-      minSamplesLeaf: params.minSamplesLeaf,
-      maxCatToOnehot: params.maxCatToOnehot,
-      maxCatThreshold: params.maxCatThreshold,
-      maxLeaves: params.maxLeaves,
-      maxDepth: params.maxDepth,
-      growPolicy: params.growPolicy,
-      featuresPerSplit: null,
-      minSplitGain: XGBOOST_MIN_GAIN,
-    }
+    const settings: GrowerSettings = gbdtGrowerSettings(params)
     this.#grower = new ExternalTreeGrower(this.#rows, { state: this.#state, buffers: this.#buffers }, settings)
     this.#random = new Random(params.seed)
   }
@@ -520,27 +505,4 @@ function computeGradients(
     expScratch: new Float64Array(p.nOutputs),
   }
   boostGradients(PASS_OBJECTIVE[p.objective], p.nOutputs, rows.n, p.delta, buffers, 0, rows.n)
-}
-
-/** A sorted uniform sample of `k` of the `n` features into `out[0, k)`; returns `k` (gbdt.ts's draw, same order). */
-function sampleFeatures(random: Random, k: number, n: number, out: Int32Array): number {
-  for (let f = 0; f < n; f++) out[f] = f
-  if (k >= n) return n
-  for (let i = 0; i < k; i++) {
-    const j = i + random.nextInt(n - i)
-    const t = out[i]!
-    out[i] = out[j]!
-    out[j] = t
-  }
-  out.subarray(0, k).sort()
-  return k
-}
-
-function accumulateImportance(tree: GrownTree, gain: Float64Array, split: Float64Array): void {
-  for (let i = 0; i < tree.nNodes; i++) {
-    const f = tree.feature[i]!
-    if (f < 0) continue
-    gain[f] = gain[f]! + tree.gain[i]!
-    split[f] = split[f]! + 1
-  }
 }
