@@ -2,9 +2,10 @@
  * Input of the tuning bench: bench/gbdt's flights task (hour, day of week, month, distance, origin, destination;
  * label `delay > 15`; train before 2001-06-13, test after) with a seeded sample of 200,000 training rows, written
  * once under `.bench-data/tune/` as one CSV (what Python reads: Debian's pandas has no Parquet) and the same rows as
- * Parquet (what `scaleml tune` reads). Both hold the sampled training rows in time order, then every test row, and a
- * column `is_test` (0/1) that splits them: `scaleml tune --holdout time:is_test:<f>` with f below the test share puts
- * exactly the `is_test = 1` rows in the holdout (the cutoff is the value 1, ties included).
+ * Parquet (what `scaleml tune` reads). Both hold the sampled training rows (in time order, or with `order: 'shuffled'`
+ * in the order drawn), then every test row, and a column `is_test` (0/1) that splits them: `scaleml tune --holdout
+ * time:is_test:<f>` with f below the test share puts exactly the `is_test = 1` rows in the holdout (the cutoff is the
+ * value 1, ties included).
  *
  * Airports are written as strings (`a<code>`) so that scaleml reads them as categorical columns; Python maps them
  * back to integer codes for scikit-learn's native categoricals.
@@ -30,12 +31,15 @@ export interface TuneData {
 const COLUMNS = ['hour', 'dow', 'month', 'distance', 'origin', 'destination', 'delayed', 'is_test'] as const
 
 /** Writes (once) and returns the sampled flights task: `rows` training rows drawn with `seed`, all test rows. */
-export async function tuneData(options: { rows: number; seed: number }): Promise<TuneData> {
-  const stem = join(TUNE_DATA, `flights-${options.rows}-seed${options.seed}`)
+export async function tuneData(options: { rows: number; seed: number; order: SampleOrder }): Promise<TuneData> {
+  const stem = join(
+    TUNE_DATA,
+    `flights-${options.rows}-seed${options.seed}${options.order === 'time' ? '' : '-shuffled'}`,
+  )
   const csv = `${stem}.csv`
   const parquet = `${stem}.parquet`
   const split = await flightsSplit()
-  const sample = sampleRows(split.train.rows, options.rows, options.seed)
+  const sample = sampleRows(split.train.rows, options.rows, options.seed, options.order)
   if (!existsSync(parquet)) {
     mkdirSync(TUNE_DATA, { recursive: true })
     process.stderr.write(`writing ${csv} and ${parquet} (once)\n`)
@@ -66,8 +70,15 @@ export async function tuneData(options: { rows: number; seed: number }): Promise
   return { csv, parquet, trainRows: sample.length, testRows: split.test.rows }
 }
 
-/** `k` of `n` row indices drawn uniformly without replacement with `seed`, ascending (time order kept). */
-function sampleRows(n: number, k: number, seed: number): Uint32Array {
-  const all = new Random(seed).permutation(n)
-  return all.subarray(0, Math.min(k, n)).sort()
+/**
+ * Order of the sampled training rows in the files: `time` keeps the flights' time order, `shuffled` is the order the
+ * rows were drawn in (what `DataFrame.sample` returns), so that unshuffled folds are random rather than consecutive
+ * stretches of the year.
+ */
+export type SampleOrder = 'time' | 'shuffled'
+
+/** `k` of `n` row indices drawn uniformly without replacement with `seed`, in time order or in the order drawn. */
+function sampleRows(n: number, k: number, seed: number, order: SampleOrder): Uint32Array {
+  const drawn = new Random(seed).permutation(n).subarray(0, Math.min(k, n))
+  return order === 'time' ? drawn.sort() : drawn
 }

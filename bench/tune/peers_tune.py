@@ -4,7 +4,7 @@ bench wrote, refitting the best configuration on all training rows and scoring i
 line: per run, wall seconds of the search including the refit, the best CV AUC, the test AUC, the best params.
 
 usage: peers_tune.py SPEC.json   (SPEC: {"csv": path, "runs": ["halving", "random", "optuna"], "seed": 0,
-                                        "nCandidates": 20, "factor": 3, "minResources": "exhaust", "cv": 3,
+                                        "nCandidates": 20, "factor": 3, "minResources": "exhaust", "cv": 3 | "time-series:3",
                                         "nIter": 20, "optunaTrials": 30, "maxIter": 100, "earlyStopping": "auto",
                                         "space": {"learningRate": [lo, hi], "maxLeaves": [lo, hi],
                                                   "minSamplesLeaf": [lo, hi], "lambda": [lo, hi]}})
@@ -63,6 +63,17 @@ def estimator(spec, **params):
     )
 
 
+def folds(spec):
+    """scikit-learn's `cv=k` (stratified k-fold for a classifier, unshuffled), or `TimeSeriesSplit(k)` for
+    "time-series:k" (each validation fold follows its training rows, in file order)."""
+    from sklearn.model_selection import TimeSeriesSplit
+
+    cv = spec["cv"]
+    if isinstance(cv, str) and cv.startswith("time-series:"):
+        return TimeSeriesSplit(int(cv.split(":")[1]))
+    return int(cv)
+
+
 def distributions(spec):
     from scipy.stats import loguniform
 
@@ -79,7 +90,7 @@ def run_search(spec, kind, Xtr, ytr):
     from sklearn.experimental import enable_halving_search_cv  # noqa: F401
     from sklearn.model_selection import HalvingRandomSearchCV, RandomizedSearchCV
 
-    common = dict(cv=spec["cv"], scoring="roc_auc", refit=True, random_state=spec["seed"])
+    common = dict(cv=folds(spec), scoring="roc_auc", refit=True, random_state=spec["seed"])
     if kind == "halving":
         search = HalvingRandomSearchCV(
             estimator(spec),
@@ -114,7 +125,7 @@ def run_optuna(spec, Xtr, ytr):
             "min_samples_leaf": trial.suggest_int("min_samples_leaf", *s["minSamplesLeaf"], log=True),
             "l2_regularization": trial.suggest_float("l2_regularization", *s["lambda"], log=True),
         }
-        return cross_val_score(estimator(spec, **params), Xtr, ytr, cv=spec["cv"], scoring="roc_auc").mean()
+        return cross_val_score(estimator(spec, **params), Xtr, ytr, cv=folds(spec), scoring="roc_auc").mean()
 
     start = time.perf_counter()
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=spec["seed"]))

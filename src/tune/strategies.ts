@@ -50,6 +50,11 @@ export interface SearchSettings {
   /** The full budget: all rows, the epochs or the boosting rounds of a complete trial. */
   readonly maxResources: number
   readonly aggressiveElimination?: boolean
+  /**
+   * Halving and Hyperband: choose each rung's survivors among neighbours in this parameter (GBDT's `learningRate`
+   * when the budget is boosting rounds; see `topAtRungByPace`) instead of overall. ASHA ignores it.
+   */
+  readonly pace?: string
   /** What 'smallest' depends on (the resource, the folds, the classes). */
   readonly context: HalvingContext
 }
@@ -131,7 +136,8 @@ export function buildSearch(space: SearchSpace, settings: SearchSettings): Searc
         { ...settings.context, ...(name === 'grid' ? { gridSize: gridSize(space, points) } : {}) },
       )
       const plannedWork = plan.nCandidates.reduce((w, n, i) => w + n * plan.nResources[i]!, 0)
-      return { sampler: sampler(name), scheduler: halvingScheduler(plan), plannedWork, plan }
+      const rungs = settings.pace === undefined ? {} : { pace: settings.pace }
+      return { sampler: sampler(name), scheduler: halvingScheduler(plan, rungs), plannedWork, plan }
     }
     case 'hyperband': {
       const hyperband = {
@@ -152,7 +158,11 @@ export function buildSearch(space: SearchSpace, settings: SearchSettings): Searc
       }
       return {
         sampler: sampler(settings.sampler ?? 'random'),
-        scheduler: hyperbandScheduler({ ...hyperband, ...(nTrials === undefined ? {} : { nTrials }) }),
+        scheduler: hyperbandScheduler({
+          ...hyperband,
+          ...(nTrials === undefined ? {} : { nTrials }),
+          ...(settings.pace === undefined ? {} : { pace: settings.pace }),
+        }),
         plannedWork,
       }
     }

@@ -128,6 +128,8 @@ export function fitBoostedFold(
     ...(o.data.classes === undefined ? {} : { classes: o.data.classes }),
     featureNames: o.data.featureNames,
     evalSet: { binned: valid.binned, y: valid.y },
+    // The fold is scored once from its margins below; a loss per round would only cost time.
+    evalLoss: false,
     keepWarmStart: true,
     ...(o.warmStart === undefined ? {} : { warmStart: o.warmStart }),
   })

@@ -6,7 +6,7 @@ import { writeSyntheticFlights } from '../testing/synthetic-flights.js'
 import { createTempHome, type TempHome } from '../testing/temp-home.js'
 import { trainJob } from '../train/job.js'
 import { categorical, integer, loguniform } from './space.js'
-import { refitOptions, type TuneEvent, tune } from './tune.js'
+import { defaultPace, refitOptions, type TuneEvent, tune } from './tune.js'
 
 let tmp: TempHome
 let data: string
@@ -74,6 +74,8 @@ describe('tune', () => {
         storage,
       })
       expect(result.definition.settings['resource']).toBe('rounds')
+      // Rungs keep the best among learning-rate neighbours (defaultPace), since the space searches the rate.
+      expect(result.definition.settings['pace']).toBe('learningRate')
       expect(result.best!.rungs.map((r) => r.resource)).toEqual([3, 9, 27])
       expect(result.trials.filter((t) => t.state === 'complete').length).toBe(1)
       // 9 candidates × 3 rounds, then 3 survivors grow 6 more rounds and 1 grows 18 more, on each of 3 folds
@@ -179,6 +181,29 @@ describe('tune', () => {
       storage,
     }).catch((e: unknown) => e)
     expect((exists as Error).message).toMatch(/already exists .*; pass --resume/)
+  })
+
+  it('compares learning-rate neighbours only over boosting rounds, and refuses a pace parameter the space lacks', async () => {
+    expect(defaultPace('rounds', gbdtSpace)).toBe('learningRate')
+    expect(defaultPace('rows', gbdtSpace)).toBeNull()
+    expect(defaultPace('rounds', { maxLeaves: integer(4, 32) })).toBeNull()
+    expect(defaultPace('rounds', { learningRate: categorical([0.1]), maxLeaves: integer(4, 32) })).toBeNull()
+    expect(defaultPace('rounds', { learningRate: categorical([0.1, 0.2]) })).toBe('learningRate')
+    const error = await tune({
+      data,
+      target: 'delay > 15',
+      model: 'gbdt',
+      space: gbdtSpace,
+      strategy: 'halving',
+      trials: 3,
+      pace: 'lambda',
+      study: 'pace-missing',
+      storage,
+    }).catch((e: unknown) => e)
+    expect(isScalemlError(error) && error.code).toBe('INVALID_ARGUMENT')
+    expect((error as Error).message).toBe(
+      '--pace-param lambda is not in the search space; name a searched parameter (learningRate, maxLeaves) or none.',
+    )
   })
 
   it('refuses a parameter the model does not have before reading any data', async () => {

@@ -71,6 +71,12 @@ export interface TuneOptions {
    * survivors then continue boosting; not when the space searches `nEstimators`), else rows.
    */
   readonly resource?: Resource
+  /**
+   * Halving and Hyperband: a rung's survivors are the best among neighbours in this parameter (see
+   * `topAtRungByPace`); null: the best overall (scikit-learn's rule). Default: `learningRate` when the budget is
+   * boosting rounds and the space searches it ({@link defaultPace}), null otherwise.
+   */
+  readonly pace?: string | null
   /** Bytes the paused trials' warm starts may hold between rungs (default 1 GiB; see `runner.ts`). */
   readonly warmStartBytes?: number
   readonly minResources?: number | 'smallest' | 'exhaust'
@@ -175,6 +181,18 @@ const BUDGETED: readonly Strategy[] = ['halving', 'hyperband', 'asha']
 export function defaultResource(strategy: Strategy, modelKind: string, space: SearchSpace): Resource {
   const boosted = modelKind === 'gbdt-classifier' || modelKind === 'gbdt-regressor'
   return boosted && BUDGETED.includes(strategy) && !('nEstimators' in space) ? 'rounds' : 'rows'
+}
+
+/**
+ * The parameter whose neighbours a rung compares when none is given: GBDT's `learningRate` when the budget is
+ * boosting rounds and the space searches more than one learning rate. After a few rounds a small learning rate
+ * always trails a large one, so comparing across learning rates there prunes the slow learners that are best after
+ * all the rounds; over rows (every candidate trains every round) or epochs the overall best is kept, as scikit-learn.
+ */
+export function defaultPace(resource: Resource, space: SearchSpace): string | null {
+  const rate = space['learningRate']
+  if (resource !== 'rounds' || rate === undefined) return null
+  return rate.type === 'categorical' && rate.choices.length < 2 ? null : 'learningRate'
 }
 
 /** The budget a complete trial gets. */
@@ -328,6 +346,13 @@ async function search(
     defaults: entry.defaults,
     space,
   })
+  const pace = options.pace === undefined ? defaultPace(resource, space) : options.pace
+  if (pace !== null && !(pace in space)) {
+    throw new ScalemlError(
+      'INVALID_ARGUMENT',
+      `--pace-param ${pace} is not in the search space; name a searched parameter (${Object.keys(space).join(', ')}) or none.`,
+    )
+  }
   const validation = options.validation ?? defaultValidation(data.task, options.nSplits)
   const folds = makeFolds(validation, {
     n: data.X.rows,
@@ -345,6 +370,7 @@ async function search(
     ...(options.minResources === undefined ? {} : { minResources: options.minResources }),
     maxResources: maxResource,
     ...(options.aggressiveElimination === undefined ? {} : { aggressiveElimination: options.aggressiveElimination }),
+    ...(pace === null ? {} : { pace }),
     context: {
       resource,
       nSplits: foldCount(validation),
@@ -390,6 +416,8 @@ async function search(
       minResources: options.minResources ?? null,
       factor: options.factor ?? null,
       aggressiveElimination: options.aggressiveElimination ?? false,
+      // Only where it changes which trials survive, so that studies of the other strategies keep their definition.
+      pace: BUDGETED.includes(options.strategy) && options.strategy !== 'asha' ? pace : null,
       sampler: options.sampler ?? null,
       gridPoints: options.gridPoints ?? null,
       trials: options.trials ?? null,

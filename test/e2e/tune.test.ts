@@ -75,6 +75,9 @@ describe('scaleml tune', () => {
     expect(out.best.value).toBeGreaterThan(0.6)
     expect(out.refit.metrics.auc).toBeGreaterThan(0.6)
     expect(out.refit.rows).toBeGreaterThan(out.rows - 1)
+    // The refit's own time, split as `scaleml train` reports it (bench/tune times the search plus this fit).
+    expect(out.refit.timings.train).toBeGreaterThan(0)
+    expect(out.refit.seconds).toBeGreaterThanOrEqual(out.refit.timings.train)
 
     const show = await runCli(['models', 'show', 'tuned:1', '--home', home, '--json'])
     expect(show.code, show.stderr).toBe(0)
@@ -158,6 +161,23 @@ describe('scaleml tune', () => {
     expect(broken.code).toBe(2)
     expect(broken.stderr).toMatch(/broken\.json is not valid JSON/)
     expect(hasStackTrace(broken.stderr)).toBe(false)
+
+    const pace = await runCli([
+      ...base(),
+      '--space',
+      join(tmp.path, 'space.json'),
+      '--strategy',
+      'halving',
+      '--trials',
+      '3',
+      '--pace-param',
+      'min_child_weight',
+    ])
+    expect(pace.code).toBe(2)
+    expect(pace.stderr).toContain(
+      '--pace-param minChildWeight is not in the search space; name a searched parameter (learningRate, maxLeaves, minSamplesLeaf) or none.',
+    )
+    expect(hasStackTrace(pace.stderr)).toBe(false)
   })
 
   it('refuses to resume a study with another search space, naming the change', async () => {

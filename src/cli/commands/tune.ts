@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises'
 import cliProgress from 'cli-progress'
 import type { Command } from 'commander'
 import { ScalemlError } from '../../core/errors.js'
+import { toCamelCase } from '../../core/params.js'
 import { MODEL_CATALOG, MODEL_FAMILIES } from '../../models/catalog.js'
 import { trainJob } from '../../train/job.js'
 import type { ValidationSpec } from '../../tune/cross-validation.js'
@@ -46,6 +47,7 @@ interface TuneFlags {
   maxResources?: string
   factor?: string
   aggressiveElimination?: boolean
+  paceParam?: string
   sampler?: string
   gridPoints?: string
   epochs?: string
@@ -114,6 +116,10 @@ export function registerTuneCommand(program: Command): void {
     .option('--max-resources <n>', 'full budget (default: all rows; 9 epochs; the model’s nEstimators)')
     .option('--factor <n>', 'budget multiplier and 1/share of survivors between rungs', '3')
     .option('--aggressive-elimination', 'halving: run enough rungs to get down to one candidate')
+    .option(
+      '--pace-param <name|none>',
+      'halving/hyperband: keep the best of a rung among neighbours in this parameter (default: learningRate over boosting rounds, where a small rate trails after a few rounds; none: the best overall, as scikit-learn)',
+    )
     .option('--sampler <name>', `candidates of halving/hyperband/asha: ${SAMPLERS.join(' | ')} (default random)`)
     .option('--grid-points <n>', 'values per continuous range of a grid (default 5)')
     .option('--epochs <n>', 'epochs of incremental models when the budget is not epochs (default 1)')
@@ -262,6 +268,9 @@ async function runTune(flags: TuneFlags): Promise<void> {
         : { maxResources: parseInteger('--max-resources', flags.maxResources) }),
       ...(flags.factor === undefined ? {} : { factor: parseNumber('--factor', flags.factor) }),
       ...(flags.aggressiveElimination ? { aggressiveElimination: true } : {}),
+      ...(flags.paceParam === undefined
+        ? {}
+        : { pace: flags.paceParam === 'none' ? null : toCamelCase(flags.paceParam) }),
       ...(flags.sampler === undefined ? {} : { sampler: parseChoice('--sampler', flags.sampler, SAMPLERS) }),
       ...(flags.gridPoints === undefined ? {} : { gridPoints: parseInteger('--grid-points', flags.gridPoints) }),
       ...(flags.epochs === undefined ? {} : { epochs: parseInteger('--epochs', flags.epochs) }),
@@ -315,7 +324,13 @@ async function runTune(flags: TuneFlags): Promise<void> {
       run: result.run,
       seconds: result.seconds,
       registered: ref,
-      refit: { metrics: refit.metrics, rows: refit.lineage.rows, holdoutRows: refit.holdout?.rows ?? 0 },
+      refit: {
+        metrics: refit.metrics,
+        rows: refit.lineage.rows,
+        holdoutRows: refit.holdout?.rows ?? 0,
+        seconds: refit.seconds,
+        timings: refit.timings,
+      },
     })
     return
   }

@@ -92,6 +92,35 @@ describe('GBDT warm start', () => {
     expect(continued!.toJSON()).toEqual(scratch.toJSON())
   })
 
+  it('keeps only the eval margins with evalLoss false: same trees and margins, no per-round loss', () => {
+    const train = problem(2000, 2, binary)
+    const valid = problem(800, 9, binary)
+    const evalSet = { binned: train.binned.mapper.transform(valid.X), y: valid.y }
+    const make = (n: number) => new GbdtClassifier({ ...SAMPLED, nEstimators: n })
+    const withLoss = make(30)
+    withLoss.fitBinned(train.binned, train.y, { evalSet, keepWarmStart: true })
+    const [, continued] = inSteps(
+      make,
+      (m, o) => m.fitBinned(train.binned, train.y, { ...o, evalSet, evalLoss: false }),
+      [10, 30],
+    )
+    expect(withLoss.validLoss).toHaveLength(30)
+    expect(continued!.validLoss).toEqual([])
+    expect(continued!.warmStart!.evalMargin).toEqual(withLoss.warmStart!.evalMargin)
+    expect(continued!.predictProba(valid.X)).toEqual(withLoss.predictProba(valid.X))
+    const stopping = new GbdtClassifier({ ...SAMPLED, nEstimators: 30, earlyStoppingRounds: 5 })
+    const error = (() => {
+      try {
+        stopping.fitBinned(train.binned, train.y, { evalSet, evalLoss: false })
+      } catch (e) {
+        return e
+      }
+      return undefined
+    })()
+    expect(isScalemlError(error) && error.code).toBe('INVALID_ARGUMENT')
+    expect((error as Error).message).toContain('evalLoss false cannot be combined with earlyStoppingRounds')
+  })
+
   it('continues softmax (one tree per class per round) and pseudo-Huber regression exactly', () => {
     const multi = problem(2400, 3, threeClasses)
     const makeC = (n: number) => new GbdtClassifier({ ...SAMPLED, nEstimators: n })

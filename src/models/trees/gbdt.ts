@@ -215,6 +215,13 @@ export interface GbdtFitOptions extends MemoryOptions {
   readonly sampleWeight?: Float64Array
   /** Validation rows: loss per round, and early stopping when `earlyStoppingRounds` is set. */
   readonly evalSet?: GbdtEvalSet
+  /**
+   * Compute the eval set's loss after every round (default true). False keeps only its margins (`warmStart`'s
+   * `evalMargin`), for a caller that scores them itself once (the tuner, which spent ~7% of its trials' time on
+   * per-round losses it never read); `validLoss` then stays empty. Not with early stopping; in-memory training only
+   * (external memory computes it).
+   */
+  readonly evalLoss?: boolean
   /** Feature names for the ensemble (default f0, f1, …). */
   readonly featureNames?: readonly string[]
   /** Called after each round (progress, logging). */
@@ -394,6 +401,13 @@ abstract class GbdtBase<P extends GbdtCommonParams> {
         'INVALID_ARGUMENT',
         `${this.owner}: keepWarmStart cannot be combined with earlyStoppingRounds (the kept trees would not match the margins).`,
         [{ code: 'invalid_value', path: ['keepWarmStart'], message: 'not with earlyStoppingRounds' }],
+      )
+    }
+    if (this.params.earlyStoppingRounds !== null && options.evalLoss === false) {
+      throw new ScalemlError(
+        'INVALID_ARGUMENT',
+        `${this.owner}: evalLoss false cannot be combined with earlyStoppingRounds (early stopping reads the per-round loss).`,
+        [{ code: 'invalid_value', path: ['evalLoss'], message: 'not with earlyStoppingRounds' }],
       )
     }
     const evalData =
@@ -931,7 +945,7 @@ function boostRounds(
     roundGain.push(gain)
     roundSplit.push(split)
     let loss: number | undefined
-    if (evalData !== undefined) {
+    if (evalData !== undefined && options.evalLoss !== false) {
       const p = evalData.problem
       loss = meanLoss(p.objective, evalMargin, p.label, p.weight, evalData.binned.nRows, K, p.delta)
       validLoss.push(loss)

@@ -102,6 +102,27 @@ describe('SplitFinder', () => {
     expect(best.gain).toBeCloseTo(gain(-15, 15, 35, 35), 12)
   })
 
+  it('sorts 200 categories by their gradient ratio: the optimal set is the prefix of the sorted order', () => {
+    // Category c has mean gradient (c·37 mod 200 − 99.5)/100, a scrambled order; the optimal partition (Fisher)
+    // sends every category with a negative sum one way, which only a correct sort of 200 keys reaches as a prefix.
+    const values: number[] = []
+    const grad: number[] = []
+    for (let c = 0; c < 200; c++) {
+      const mean = (((c * 37) % 200) - 99.5) / 100
+      for (let k = 0; k < 4; k++) {
+        values.push(c)
+        grad.push(mean + (k % 2 === 0 ? 0.001 : -0.001))
+      }
+    }
+    const { best, fb } = bestSplit(values, grad, { categorical: true, settings: { maxCatThreshold: 256 } })
+    const cat = fb as CategoricalBins
+    expect(best.categorical).toBe(true)
+    const negative = Array.from({ length: 200 }, (_, c) => c).filter((c) => (c * 37) % 200 < 100)
+    const right = Array.from(cat.categories).filter((_, b) => best.rightBins[b] === 1)
+    const left = Array.from(cat.categories).filter((_, b) => best.rightBins[b] === 0)
+    expect([right, left].map((side) => side.sort((a, b) => a - b).join(','))).toContain(negative.join(','))
+  })
+
   it('splits one category against the rest when a node has at most maxCatToOnehot categories', () => {
     const values = [0, 0, 1, 1, 2, 2]
     const grad = [1, 1, -3, -3, 1, 1]

@@ -153,6 +153,8 @@ export class SplitFinder {
   readonly #trialRight: NodeStats
   readonly #order = new Int32Array(256)
   readonly #keys = new Float64Array(256)
+  /** Merge buffer of {@link sortByKey}. */
+  readonly #sortScratch = new Int32Array(256)
 
   /**
    * `layout.withCounts` says whether histograms fill their count slots; without them, row-count checks are skipped
@@ -371,7 +373,7 @@ export class SplitFinder {
     }
     if (m === 0) return
     const onehot = m <= st.maxCatToOnehot
-    if (!onehot) sortByKey(order, m, keys)
+    if (!onehot) sortByKey(order, m, keys, this.#sortScratch)
     const right = this.#acc
     const trial = this.#trial
     const maxSet = onehot ? 1 : Math.min(m, st.maxCatThreshold)
@@ -421,16 +423,44 @@ export class SplitFinder {
   }
 }
 
-/** Insertion sort of `order[0, n)` by `keys[order[i]]` ascending, ties by bin (n ≤ 255, once per node). */
-function sortByKey(order: Int32Array, n: number, keys: Float64Array): void {
-  for (let i = 1; i < n; i++) {
-    const b = order[i]!
-    const k = keys[b]!
-    let j = i - 1
-    while (j >= 0 && (keys[order[j]!]! > k || (keys[order[j]!]! === k && order[j]! > b))) {
-      order[j + 1] = order[j]!
-      j--
+/**
+ * Sorts `order[0, n)` by `keys[order[i]]` ascending, ties by bin (n ≤ 256, once per categorical feature per node).
+ * `order` arrives in ascending bin order, so a stable sort breaks ties by bin: runs of 8 by insertion, then
+ * bottom-up merges through `scratch` (the quadratic insertion sort alone cost 3% of a tuning run's trials over
+ * 229 airports).
+ */
+function sortByKey(order: Int32Array, n: number, keys: Float64Array, scratch: Int32Array): void {
+  const RUN = 8
+  for (let start = 0; start < n; start += RUN) {
+    const end = Math.min(n, start + RUN)
+    for (let i = start + 1; i < end; i++) {
+      const b = order[i]!
+      const k = keys[b]!
+      let j = i - 1
+      while (j >= start && keys[order[j]!]! > k) {
+        order[j + 1] = order[j]!
+        j--
+      }
+      order[j + 1] = b
     }
-    order[j + 1] = b
   }
+  let from = order
+  let to = scratch
+  for (let width = RUN; width < n; width *= 2) {
+    for (let lo = 0; lo < n; lo += 2 * width) {
+      const mid = Math.min(n, lo + width)
+      const hi = Math.min(n, lo + 2 * width)
+      let a = lo
+      let b = mid
+      let o = lo
+      // Left first on equal keys: stable.
+      while (a < mid && b < hi) to[o++] = keys[from[b]!]! < keys[from[a]!]! ? from[b++]! : from[a++]!
+      while (a < mid) to[o++] = from[a++]!
+      while (b < hi) to[o++] = from[b++]!
+    }
+    const t = from
+    from = to
+    to = t
+  }
+  if (from !== order) order.set(from.subarray(0, n))
 }

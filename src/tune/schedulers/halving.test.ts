@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
+import type { ParamValues } from '../space.js'
+import type { TrialRecord } from '../study.js'
 import { halvingPlan, halvingScheduler } from './halving.js'
+import { topAtRung, topAtRungByPace } from './scheduler.js'
 import { simulate } from './test-helpers/simulate.js'
 
 interface FixtureCase {
@@ -123,5 +126,94 @@ describe('halvingScheduler', () => {
     expect(simulation.trials.find((t) => t.params['p'] === 8)!.state).toBe('failed')
     expect(simulation.runs.filter((r) => r.rung === 1).map((r) => r.number)).toEqual([6, 7, 5].sort())
     expect(simulation.trials.filter((t) => t.state === 'complete').map((t) => t.number)).toEqual([7])
+  })
+})
+
+describe('halving with a pace parameter (survivors among learning-rate neighbours)', () => {
+  // A boosting-like learning curve: after r rounds at rate lr a candidate has reached 1 − e^(−lr·r) of its ceiling,
+  // and the ceiling is higher for smaller rates (slower learners generalise better), so that after all 100 rounds a
+  // rate near 0.05 is best while after 11 rounds the fastest lead.
+  const rates = Array.from({ length: 27 }, (_, i) => 0.01 * 30 ** (i / 26))
+  const ceiling = (lr: number) => 0.7 - 0.1 * Math.log10(lr / 0.01)
+  const curve = (params: ParamValues, rounds: number) => {
+    const lr = params['learningRate'] as number
+    return ceiling(lr) * (1 - Math.exp(-lr * rounds))
+  }
+  const plan = halvingPlan(
+    { nCandidates: 27, factor: 3, minResources: 'exhaust', maxResources: 100 },
+    { resource: 'rounds', nSplits: 3 },
+  )
+  const run = (pace?: string) =>
+    simulate(halvingScheduler(plan, pace === undefined ? {} : { pace }), {
+      propose: (n) => ({ learningRate: rates[n]!, leaves: 8 + n }),
+      score: curve,
+      workers: 2,
+    })
+  const bestComplete = (s: ReturnType<typeof run>) =>
+    s.trials
+      .filter((t) => t.state === 'complete')
+      .sort((a, b) => b.rungs[b.rungs.length - 1]!.value - a.rungs[a.rungs.length - 1]!.value)[0]!
+
+  it('ends on a slower, better learner than halving that keeps the overall best of the early rungs', () => {
+    const atFullBudget = (t: TrialRecord) => curve(t.params, 100)
+    const bestOfAll = Math.max(...rates.map((lr) => curve({ learningRate: lr }, 100)))
+    const plain = bestComplete(run())
+    const paced = bestComplete(run('learningRate'))
+    // Neighbours still favour the faster of them, so the bias shrinks rather than vanishes: on this curve plain
+    // halving ends at lr 0.23 (0.564 of the best 0.628), paced halving at lr 0.092 (0.603).
+    expect(atFullBudget(paced)).toBeGreaterThan(atFullBudget(plain) + 0.03)
+    expect(atFullBudget(paced)).toBeLessThanOrEqual(bestOfAll)
+    expect(plain.params['learningRate'] as number).toBeGreaterThan(paced.params['learningRate'] as number)
+  })
+
+  it("runs scikit-learn's rung budgets and candidate counts", () => {
+    const s = run('learningRate')
+    for (const r of s.runs) expect(r.resource).toBe(plan.nResources[r.rung])
+    const counts = plan.nResources.map((_, rung) => s.runs.filter((r) => r.rung === rung).length)
+    expect(counts).toEqual(plan.nCandidates)
+  })
+
+  it('promotes one candidate from each contiguous group of the pace order', () => {
+    // keep 2 of 6: the best of the 3 smallest rates and the best of the 3 largest, whatever the overall order.
+    const trial = (number: number, lr: number, value: number): TrialRecord => ({
+      number,
+      params: { learningRate: lr },
+      state: 'paused',
+      bracket: 0,
+      rung: 0,
+      resource: 1,
+      rungs: [{ rung: 0, resource: 1, value, seconds: 0 }],
+    })
+    const members = [
+      trial(0, 0.3, 0.9),
+      trial(1, 0.2, 0.8),
+      trial(2, 0.1, 0.85),
+      trial(3, 0.03, 0.5),
+      trial(4, 0.02, 0.6),
+      trial(5, 0.01, 0.55),
+    ]
+    expect(topAtRungByPace(members, 0, 2, 'maximize', 'learningRate').map((t) => t.number)).toEqual([0, 4])
+    expect(topAtRung(members, 0, 2, 'maximize').map((t) => t.number)).toEqual([0, 2])
+    // minimize: the lowest value of each group.
+    expect(topAtRungByPace(members, 0, 2, 'minimize', 'learningRate').map((t) => t.number)).toEqual([3, 1])
+    // A failed trial is never promoted; the groups are cut over the others.
+    const failed = members.map((t) => (t.number === 4 ? { ...t, state: 'failed' as const } : t))
+    expect(topAtRungByPace(failed, 0, 2, 'maximize', 'learningRate').map((t) => t.number)).toEqual([0, 5])
+  })
+
+  it('keeps the overall best when the pace parameter is not searched or not numeric', () => {
+    const trial = (number: number, params: ParamValues, value: number): TrialRecord => ({
+      number,
+      params,
+      state: 'paused',
+      bracket: 0,
+      rung: 0,
+      resource: 1,
+      rungs: [{ rung: 0, resource: 1, value, seconds: 0 }],
+    })
+    const same = [0.4, 0.9, 0.1, 0.7].map((v, i) => trial(i, { learningRate: 0.1 }, v))
+    expect(topAtRungByPace(same, 0, 2, 'maximize', 'learningRate')).toEqual(topAtRung(same, 0, 2, 'maximize'))
+    const absent = [0.4, 0.9, 0.1, 0.7].map((v, i) => trial(i, { leaves: i }, v))
+    expect(topAtRungByPace(absent, 0, 2, 'maximize', 'learningRate').map((t) => t.number)).toEqual([1, 3])
   })
 })

@@ -20,6 +20,7 @@ import {
   type Scheduler,
   type TrialTransition,
   topAtRung,
+  topAtRungByPace,
 } from './scheduler.js'
 
 /** Settings of successive halving, named and defaulted as scikit-learn's. */
@@ -147,7 +148,7 @@ export function halvingPlan(settings: HalvingSettings, context: HalvingContext):
  * @example
  * const scheduler = halvingScheduler(halvingPlan({ nCandidates: 27, maxResources: 90_000 }, { resource: 'rows', nSplits: 3, nClasses: 2 }))
  */
-export function halvingScheduler(plan: HalvingPlan): Scheduler {
+export function halvingScheduler(plan: HalvingPlan, options: RungOptions = {}): Scheduler {
   const last = plan.nIterations - 1
   return {
     name: 'halving',
@@ -169,9 +170,19 @@ export function halvingScheduler(plan: HalvingPlan): Scheduler {
         keep: (n) => Math.ceil(n / plan.factor),
         nextResource: (rung) => plan.nResources[rung]!,
         direction: context.direction,
+        ...(options.pace === undefined ? {} : { pace: options.pace }),
       })
     },
   }
+}
+
+/** How a rung chooses its survivors. */
+export interface RungOptions {
+  /**
+   * The parameter that sets how fast a model learns per unit of budget (GBDT's `learningRate` over boosting rounds):
+   * survivors are then the best among neighbours in it ({@link topAtRungByPace}); unset, the best overall.
+   */
+  readonly pace?: string
 }
 
 /**
@@ -186,6 +197,7 @@ export function promoteRung(
     readonly keep: (n: number) => number
     readonly nextResource: (rung: number) => number
     readonly direction: 'maximize' | 'minimize'
+    readonly pace?: string
   },
 ): Decision {
   const { rung } = options
@@ -196,7 +208,11 @@ export function promoteRung(
     // Nothing further: whatever is left paused cannot be promoted any more.
     return idleDecision('done', { transitions: paused.map((t) => ({ number: t.number, state: 'complete' as const })) })
   }
-  const keep = topAtRung(atRung, rung, options.keep(atRung.length), options.direction)
+  const k = options.keep(atRung.length)
+  const keep =
+    options.pace === undefined
+      ? topAtRung(atRung, rung, k, options.direction)
+      : topAtRungByPace(atRung, rung, k, options.direction, options.pace)
   const kept = new Set(keep.map((t) => t.number))
   const transitions: TrialTransition[] = paused.map((t) =>
     kept.has(t.number)

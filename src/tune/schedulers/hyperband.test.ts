@@ -42,6 +42,29 @@ describe('Hyperband', () => {
     }
   })
 
+  it('with a pace parameter, promotes the best of each learning-rate group and runs the same rungs', () => {
+    // Slow learners (small lr) trail after a few rounds but end higher (as halving.test.ts's curve).
+    const rates = Array.from({ length: 40 }, (_, i) => 0.01 * 30 ** (((i * 17) % 40) / 39))
+    const curve = (lr: number, rounds: number) => (0.7 - 0.1 * Math.log10(lr / 0.01)) * (1 - Math.exp(-lr * rounds))
+    const settings = { maxResources: 81, minResources: 3, factor: 3 }
+    const run = (pace?: string) =>
+      simulate(hyperbandScheduler({ ...settings, ...(pace === undefined ? {} : { pace }) }), {
+        propose: (n) => ({ learningRate: rates[n % rates.length]! }),
+        score: (params, resource) => curve(params['learningRate'] as number, resource),
+        workers: 2,
+      })
+    const plain = run()
+    const paced = run('learningRate')
+    const shape = (s: typeof plain) =>
+      s.runs.map((r) => [s.trials[r.number]!.bracket, r.rung, r.resource].join('/')).sort()
+    expect(shape(paced)).toEqual(shape(plain))
+    const bestAtFull = (s: typeof plain) =>
+      Math.max(
+        ...s.trials.filter((t) => t.state === 'complete').map((t) => curve(t.params['learningRate'] as number, 81)),
+      )
+    expect(bestAtFull(paced)).toBeGreaterThan(bestAtFull(plain))
+  })
+
   it('stops creating brackets at the trial budget', () => {
     const simulation = simulate(hyperbandScheduler({ maxResources: 9, factor: 3, nTrials: 20 }), {
       propose: (n) => ({ p: n }),

@@ -31,6 +31,8 @@ export interface HyperbandSettings {
   readonly factor?: number
   /** Most trials over all brackets (default: one pass over the brackets). */
   readonly nTrials?: number
+  /** A bracket's survivors are the best among neighbours in this parameter (see halving's `RungOptions`). */
+  readonly pace?: string
 }
 
 /** One bracket of a Hyperband plan. */
@@ -105,6 +107,7 @@ export function hyperbandScheduler(settings: HyperbandSettings): Scheduler {
           keep: (n) => Math.max(1, Math.min(bracket.nCandidates[rung + 1] ?? 1, Math.floor(n / eta))),
           nextResource: (next) => bracket.nResources[next]!,
           direction: context.direction,
+          ...(settings.pace === undefined ? {} : { pace: settings.pace }),
         })
         if (step.status === 'run') return { ...step, transitions: [...settled, ...step.transitions] }
         if (step.status === 'wait') anyRunning = anyRunning || members.some(isActive)
